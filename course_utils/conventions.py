@@ -1,0 +1,84 @@
+"""The notebook conventions every chapter follows, in one place.
+
+Used by authors (to write a notebook), by ``course lint`` (to check one) and by tests.
+A chapter notebook starts with:
+
+1. a markdown cell: the Colab badge (URL ending with the file's own path), the title, ...
+2. the setup cell, :data:`SETUP_CELL_SOURCE`, identical in every notebook;
+3. a code cell tagged ``parameters`` defining at least ``SMOKE`` and ``SEED``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+import nbformat
+
+from . import GITHUB_BRANCH, GITHUB_REPO
+
+COLAB_PREFIX = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{GITHUB_BRANCH}/"
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+#: Installs the package only on Colab; locally the package is already installed (make course/test).
+SETUP_CELL_SOURCE = (
+    "# Setup: on Colab, install the course package (locally, `make lab` has installed it already).\n"
+    "import sys\n"
+    "\n"
+    'if "google.colab" in sys.modules:\n'
+    f'    %pip install -q "course-utils @ git+https://github.com/{GITHUB_REPO}@{GITHUB_BRANCH}"'
+)
+
+PARAMETERS_TAG = "parameters"
+BADGE_RE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"']+\.ipynb")
+
+
+def colab_url(relative_path: str) -> str:
+    """Colab URL of a notebook given its path in the repository, e.g. ``notebooks/03_mnist_cnn.ipynb``."""
+    path = PurePosixPath(relative_path)
+    if path.is_absolute() or ".." in path.parts or path.suffix != ".ipynb":
+        raise ValueError(f"relative_path must be a repository-relative .ipynb path, got {relative_path!r}")
+    return COLAB_PREFIX + str(path)
+
+
+def colab_badge(relative_path: str) -> str:
+    """Markdown for the "Open in Colab" badge of the notebook at ``relative_path``."""
+    return f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(relative_path)})"
+
+
+def new_notebook(cells: list, gpu: bool = False) -> nbformat.NotebookNode:
+    """A notebook with the course's minimal metadata (kernelspec; Colab GPU request if ``gpu``)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    if gpu:
+        nb.metadata["accelerator"] = "GPU"
+        nb.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
+    return nb
+
+
+def setup_cell() -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(SETUP_CELL_SOURCE)
+
+
+def parameters_cell(source: str) -> nbformat.NotebookNode:
+    """A code cell tagged ``parameters`` (papermill injects its values after it)."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = [PARAMETERS_TAG]
+    return cell
+
+
+def write_notebook(nb: nbformat.NotebookNode, path) -> None:
+    """Write ``nb`` clean and canonical: no outputs, no execution counts, sorted keys, stable ids."""
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index:03d}"
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.validate(nb)
+    text = nbformat.writes(nb, version=4)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
