@@ -1,0 +1,167 @@
+"""Notable models over time: load the curated table and fit exponential growth rates.
+
+Used by chapter 01 (growth of parameters and training compute) and by later chapters that need
+the same table (for example chapter 13's energy estimates). Pure NumPy/pandas/SciPy; no TensorFlow.
+
+The table ``data/notable_models.csv`` is a curated subset of Epoch AI's "Data on AI Models"
+(CC BY 4.0, https://epoch.ai/data/ai-models); see ``data/README.md`` for what was changed.
+
+>>> fit = fit_log_growth([2010, 2011, 2012, 2013], [1.0, 10.0, 100.0, 1000.0])
+>>> round(fit.factor_per_year, 6)
+10.0
+>>> round(fit.doubling_time_years * 12, 2)   # months
+3.61
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .paths import data_file
+
+NOTABLE_MODELS_FILE = "notable_models.csv"
+
+#: Columns every version of the curated table must have.
+NOTABLE_MODELS_COLUMNS = (
+    "model",
+    "organization",
+    "publication_date",
+    "parameters",
+    "training_flop",
+    "training_cost_usd_2023",
+    "source",
+    "licence_note",
+)
+
+__all__ = [
+    "NOTABLE_MODELS_COLUMNS",
+    "GrowthFit",
+    "decimal_year",
+    "fit_log_growth",
+    "load_notable_models",
+]
+
+
+def decimal_year(dates) -> np.ndarray:
+    """Dates as fractional years, e.g. 2020-07-02 -> about 2020.5.
+
+    >>> decimal_year(["2020-01-01", "2021-01-01"]).tolist()
+    [2020.0, 2021.0]
+    """
+    stamps = pd.to_datetime(pd.Series(dates), errors="coerce")
+    if stamps.isna().any():
+        bad = list(pd.Series(dates)[stamps.isna()].head(3))
+        raise ValueError(f"dates must be parseable dates (YYYY-MM-DD); could not parse {bad!r}")
+    start = pd.to_datetime(stamps.dt.year.astype(str) + "-01-01")
+    end = pd.to_datetime((stamps.dt.year + 1).astype(str) + "-01-01")
+    fraction = (stamps - start) / (end - start)
+    return (stamps.dt.year + fraction).to_numpy(dtype=float)
+
+
+def load_notable_models(path=None) -> pd.DataFrame:
+    """The curated table of notable models, with ``publication_date`` parsed and a ``year`` column.
+
+    ``parameters`` and ``training_cost_usd_2023`` are missing (NaN) where Epoch AI has no figure
+    (closed models do not publish their size; most models have no cost estimate).
+
+    >>> table = load_notable_models()
+    >>> {"model", "year", "training_flop"} <= set(table.columns)
+    True
+    """
+    path = data_file(NOTABLE_MODELS_FILE) if path is None else path
+    table = pd.read_csv(path)
+    missing = [column for column in NOTABLE_MODELS_COLUMNS if column not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected at least {list(NOTABLE_MODELS_COLUMNS)}")
+    table["publication_date"] = pd.to_datetime(table["publication_date"], errors="raise")
+    table["year"] = decimal_year(table["publication_date"])
+    for column in ("parameters", "training_flop", "training_cost_usd_2023"):
+        table[column] = pd.to_numeric(table[column], errors="raise").astype(float)
+    return table.sort_values("publication_date", kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class GrowthFit:
+    """Result of a straight-line fit of log10(value) against year.
+
+    ``factor_per_year`` is 10**slope (e.g. 4.0 means "x4 per year"); ``factor_ci`` is its
+    confidence interval from the t-distribution of the OLS slope.
+    """
+
+    slope_log10_per_year: float
+    intercept_log10: float
+    slope_standard_error: float
+    factor_per_year: float
+    factor_ci: tuple[float, float]
+    confidence: float
+    doubling_time_years: float
+    r_squared: float
+    n: int
+
+    def predict(self, year):
+        """Fitted value (not its log) at ``year`` (scalar or array)."""
+        return 10.0 ** (self.intercept_log10 + self.slope_log10_per_year * np.asarray(year, dtype=float))
+
+    def __str__(self) -> str:
+        low, high = self.factor_ci
+        return (
+            f"x{self.factor_per_year:.2f} per year ({self.confidence:.0%} CI x{low:.2f} to x{high:.2f}), "
+            f"doubling every {12 * self.doubling_time_years:.1f} months, n={self.n}, R^2={self.r_squared:.2f}"
+        )
+
+
+def fit_log_growth(years, values, confidence: float = 0.95) -> GrowthFit:
+    """Fit ``log10(values) = a + b * years`` by least squares and report the growth per year.
+
+    ``values`` must be positive (they are put on a log scale); at least three points and two
+    distinct years are needed for an interval.
+
+    >>> fit = fit_log_growth([2000, 2001, 2002, 2003], [1, 2.1, 3.9, 8.2])
+    >>> 1.9 < fit.factor_per_year < 2.1
+    True
+    """
+    from scipy import stats
+
+    years = np.asarray(years, dtype=float).ravel()
+    values = np.asarray(values, dtype=float).ravel()
+    if years.shape != values.shape:
+        raise ValueError(f"years and values must have the same length, got {years.size} and {values.size}")
+    if years.size < 3:
+        raise ValueError(f"need at least 3 points to fit a growth rate with an interval, got {years.size}")
+    if not (np.all(np.isfinite(years)) and np.all(np.isfinite(values))):
+        raise ValueError("years and values must be finite numbers (drop missing rows first, e.g. with .dropna())")
+    if np.any(values <= 0):
+        raise ValueError(f"values must be > 0 to take logs; smallest given is {values.min()!r}")
+    if np.ptp(years) == 0:
+        raise ValueError(f"years must not all be equal (all are {years[0]!r}); a rate needs a time span")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
+
+    logs = np.log10(values)
+    n = years.size
+    x_mean = years.mean()
+    sxx = np.sum((years - x_mean) ** 2)
+    slope = float(np.sum((years - x_mean) * (logs - logs.mean())) / sxx)
+    intercept = float(logs.mean() - slope * x_mean)
+    residuals = logs - (intercept + slope * years)
+    ss_res = float(np.sum(residuals**2))
+    ss_tot = float(np.sum((logs - logs.mean()) ** 2))
+    standard_error = math.sqrt(ss_res / (n - 2) / sxx)
+    t_quantile = float(stats.t.ppf(0.5 + confidence / 2, df=n - 2))
+    low, high = slope - t_quantile * standard_error, slope + t_quantile * standard_error
+    doubling = math.log10(2) / slope if slope > 0 else math.inf
+    return GrowthFit(
+        slope_log10_per_year=slope,
+        intercept_log10=intercept,
+        slope_standard_error=standard_error,
+        factor_per_year=10.0**slope,
+        factor_ci=(10.0**low, 10.0**high),
+        confidence=confidence,
+        doubling_time_years=doubling,
+        r_squared=1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
+        n=n,
+    )
