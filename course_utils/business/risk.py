@@ -1,0 +1,261 @@
+"""Risk register, Monte Carlo NPV, the "$600B question" and price deflation (chapter 12).
+
+>>> risk_score(0.4, 5)
+2.0
+>>> round(npv([-100, 60, 60], 0.10), 2)
+4.13
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._validate import check_fraction, check_nonnegative, check_positive, check_range
+
+__all__ = [
+    "RISK_CATEGORIES",
+    "risk_score",
+    "risk_level",
+    "score_risk_register",
+    "npv",
+    "simulate_npv",
+    "probability_of_loss",
+    "required_ai_revenue",
+    "PriceDeflationFit",
+    "fit_price_deflation",
+]
+
+#: The five risk families of chapter 12 (seed 004 ch.8 names four; legal/ethical comes from seed 003 ch.6).
+RISK_CATEGORIES = ("technical", "data", "market", "financial", "legal/ethical")
+
+
+# --------------------------------------------------------------------------- risk register
+def risk_score(probability, impact, impact_scale=5):
+    """Expected severity ``probability x impact``: probability in [0, 1], impact in [1, impact_scale].
+
+    >>> risk_score([0.1, 0.5], [5, 2]).tolist()
+    [0.5, 1.0]
+    """
+    if isinstance(impact_scale, bool) or not isinstance(impact_scale, int) or impact_scale < 2:
+        raise ValueError(f"impact_scale={impact_scale!r} must be an int >= 2 (e.g. 5 for a 1-5 scale)")
+    prob = check_fraction("probability", probability)
+    imp = check_range("impact", impact, 1, impact_scale)
+    result = np.asarray(prob, dtype=float) * np.asarray(imp, dtype=float)
+    return float(result) if result.ndim == 0 else result
+
+
+def risk_level(score, thresholds=(1.0, 2.0)):
+    """``"low"``, ``"medium"`` or ``"high"`` for each score: below ``thresholds[0]`` is low,
+    from ``thresholds[1]`` on is high.
+
+    >>> risk_level([0.5, 1.5, 3.0]).tolist()
+    ['low', 'medium', 'high']
+    """
+    values = np.asarray(check_nonnegative("score", score), dtype=float)
+    low, high = thresholds
+    check_nonnegative("thresholds[0]", low)
+    if not low < high:
+        raise ValueError(f"thresholds={thresholds!r} must be increasing (low, high), e.g. (1.0, 2.0)")
+    levels = np.where(values >= high, "high", np.where(values >= low, "medium", "low"))
+    return str(levels) if levels.ndim == 0 else levels
+
+
+def score_risk_register(register: pd.DataFrame, impact_scale=5, thresholds=(1.0, 2.0)) -> pd.DataFrame:
+    """Add ``score`` and ``level`` columns to a register with ``risk``, ``category``,
+    ``probability`` and ``impact`` columns; sorted from the highest score down.
+
+    >>> table = pd.DataFrame({"risk": ["GPU price rise", "data leak"], "category": ["financial", "data"],
+    ...                       "probability": [0.5, 0.1], "impact": [3, 5]})
+    >>> score_risk_register(table)[["risk", "score", "level"]].values.tolist()
+    [['GPU price rise', 1.5, 'medium'], ['data leak', 0.5, 'low']]
+    """
+    if not isinstance(register, pd.DataFrame):
+        raise ValueError(f"register must be a pandas DataFrame, got {type(register).__name__}")
+    needed = ["risk", "category", "probability", "impact"]
+    missing = [c for c in needed if c not in register.columns]
+    if missing:
+        raise ValueError(f"register lacks columns {missing}; it needs {needed}")
+    unknown = sorted(set(register["category"]) - set(RISK_CATEGORIES))
+    if unknown:
+        raise ValueError(f"register['category'] holds {unknown}; allowed categories are {list(RISK_CATEGORIES)}")
+    out = register.copy()
+    out["score"] = risk_score(out["probability"].to_numpy(dtype=float), out["impact"].to_numpy(dtype=float), impact_scale)
+    out["level"] = risk_level(out["score"].to_numpy(), thresholds)
+    return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- NPV
+def npv(cash_flows, discount_rate):
+    """Net present value of yearly cash flows, the first at year 0 (not discounted).
+
+    ``cash_flows`` is 1-D (one plan) or 2-D (one row per simulated plan: returns one NPV per row).
+    ``discount_rate`` in (-1, 1] per year (0.10 = 10%).
+
+    >>> npv([-100, 50, 50], 0.0)
+    0.0
+    >>> npv([[-100, 50, 50], [-100, 0, 0]], 0.0).tolist()
+    [0.0, -100.0]
+    """
+    flows = np.asarray(check_range("cash_flows", cash_flows), dtype=float)
+    rate = check_range("discount_rate", discount_rate, -1.0, 1.0, low_inclusive=False)
+    if flows.ndim not in (1, 2) or flows.shape[-1] == 0:
+        raise ValueError(f"cash_flows must be 1-D (years) or 2-D (plans x years) and non-empty, got shape {flows.shape}")
+    factors = (1.0 + rate) ** -np.arange(flows.shape[-1])
+    result = flows @ factors
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def simulate_npv(
+    n_simulations,
+    years,
+    initial_investment,
+    first_year_revenue,
+    growth_mean,
+    growth_sd,
+    gross_margin,
+    annual_fixed_costs,
+    discount_rate,
+    seed=0,
+    return_cash_flows=False,
+):
+    """Monte Carlo NPV of a simple startup plan; returns one NPV per simulated future.
+
+    Each year's revenue grows by a random rate drawn from Normal(``growth_mean``, ``growth_sd``)
+    (floored at -100%: revenue cannot go negative); cash flow = revenue x gross margin - fixed
+    costs; year 0 carries ``-initial_investment``. Seeded, so the same inputs give the same NPVs.
+    With ``return_cash_flows=True`` also returns the (n_simulations, years + 1) cash-flow matrix.
+
+    >>> npvs = simulate_npv(1000, 5, 1e6, 5e5, 0.3, 0.2, 0.6, 2e5, 0.12, seed=1)
+    >>> npvs.shape
+    (1000,)
+    """
+    if isinstance(n_simulations, bool) or not isinstance(n_simulations, (int, np.integer)) or not 1 <= n_simulations <= 10_000_000:
+        raise ValueError(f"n_simulations={n_simulations!r} must be an int in [1, 10000000]")
+    if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or not 1 <= years <= 100:
+        raise ValueError(f"years={years!r} must be an int in [1, 100]")
+    initial_investment = check_nonnegative("initial_investment", initial_investment)
+    first_year_revenue = check_nonnegative("first_year_revenue", first_year_revenue)
+    growth_mean = check_range("growth_mean", growth_mean, -1.0, 10.0)
+    growth_sd = check_range("growth_sd", growth_sd, 0.0, 10.0)
+    gross_margin = check_range("gross_margin", gross_margin, -1.0, 1.0)
+    annual_fixed_costs = check_nonnegative("annual_fixed_costs", annual_fixed_costs)
+    rng = np.random.default_rng(seed)
+    growth = np.maximum(rng.normal(growth_mean, growth_sd, size=(n_simulations, years - 1)), -1.0)
+    revenue = first_year_revenue * np.concatenate([np.ones((n_simulations, 1)), np.cumprod(1 + growth, axis=1)], axis=1)
+    flows = np.concatenate([np.full((n_simulations, 1), -initial_investment), revenue * gross_margin - annual_fixed_costs], axis=1)
+    values = npv(flows, discount_rate)
+    return (values, flows) if return_cash_flows else values
+
+
+def probability_of_loss(npvs, confidence=0.95):
+    """Share of simulated NPVs below zero, with a Wilson score interval: ``(p, low, high)``.
+
+    >>> probability_of_loss([-1, 2, 3, -4])[0]
+    0.5
+    """
+    values = np.atleast_1d(np.asarray(check_range("npvs", npvs), dtype=float))
+    if values.size == 0:
+        raise ValueError("npvs is empty; simulate at least one NPV")
+    level = check_range("confidence", confidence, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    from scipy.stats import norm
+
+    n = values.size
+    share = float(np.mean(values < 0))
+    z = float(norm.ppf(0.5 + level / 2))
+    centre = (share + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * math.sqrt(share * (1 - share) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    low = 0.0 if share == 0.0 else max(0.0, centre - half)  # exact ends: no rounding dust
+    high = 1.0 if share == 1.0 else min(1.0, centre + half)
+    return share, low, high
+
+
+# --------------------------------------------------------------------------- the $600B question
+def required_ai_revenue(gpu_revenue_run_rate, gpu_share_of_datacenter_cost=0.5, end_user_gross_margin=0.5):
+    """Yearly AI revenue needed to pay for the GPUs being bought (D. Cahn's "$600B question").
+
+    GPU spending is only part of a data centre's cost (energy, buildings, networking), so total
+    cost = GPU spend / ``gpu_share_of_datacenter_cost``; whoever sells the AI service needs a
+    gross margin, so revenue = cost / (1 - ``end_user_gross_margin``).
+
+    >>> required_ai_revenue(150e9) / 1e9  # Cahn, June 2024: $150B run-rate -> $600B
+    600.0
+    """
+    spend = check_nonnegative("gpu_revenue_run_rate", gpu_revenue_run_rate)
+    share = check_range("gpu_share_of_datacenter_cost", gpu_share_of_datacenter_cost, 0.0, 1.0, low_inclusive=False)
+    margin = check_range("end_user_gross_margin", end_user_gross_margin, 0.0, 1.0, high_inclusive=False)
+    result = np.asarray(spend, dtype=float) / share / (1.0 - np.asarray(margin, dtype=float))
+    return float(result) if result.ndim == 0 else result
+
+
+# --------------------------------------------------------------------------- price deflation
+@dataclass(frozen=True)
+class PriceDeflationFit:
+    """Log-linear fit ``log10(price) = intercept + slope * years_since_start``.
+
+    ``factor_per_year`` is how many times cheaper the price gets each year (10 ** -slope), with
+    its confidence interval ``factor_low``..``factor_high``; ``start`` is the date of year 0.
+    """
+
+    slope: float
+    intercept: float
+    slope_se: float
+    factor_per_year: float
+    factor_low: float
+    factor_high: float
+    confidence: float
+    n_points: int
+    start: pd.Timestamp
+    r_squared: float
+
+    def predict(self, dates):
+        """Fitted price at ``dates`` (anything ``pd.to_datetime`` reads)."""
+        years = _years_since(pd.to_datetime(dates), self.start)
+        return 10 ** (self.intercept + self.slope * years)
+
+
+def _years_since(dates, start):
+    return np.asarray((pd.DatetimeIndex(np.atleast_1d(dates)) - start).days, dtype=float) / 365.25
+
+
+def fit_price_deflation(dates, prices, confidence=0.95) -> PriceDeflationFit:
+    """Fit the yearly rate at which a price falls, from dated prices (at least 3 distinct dates).
+
+    Ordinary least squares of log10(price) on time in years; the interval on the slope uses the
+    t distribution with n - 2 degrees of freedom. Prices must be > 0.
+
+    >>> dates = ["2021-01-01", "2022-01-01", "2023-01-01", "2024-01-01"]
+    >>> fit = fit_price_deflation(dates, [100, 10, 1, 0.1])
+    >>> round(fit.factor_per_year, 1)
+    10.0
+    """
+    from scipy import stats
+
+    try:
+        when = pd.to_datetime(pd.Series(list(dates) if not isinstance(dates, pd.Series) else dates.to_list()))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"dates must be dates (strings like '2024-07-18' or datetimes): {err}") from None
+    values = np.asarray(check_positive("prices", prices), dtype=float)
+    level = check_range("confidence", confidence, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    if values.ndim != 1 or values.size != len(when):
+        raise ValueError(f"dates and prices must have the same length, got {len(when)} and {values.size}")
+    if when.isna().any():
+        raise ValueError("dates contain a missing value (NaT); drop those rows first")
+    if when.nunique() < 3:
+        raise ValueError(f"dates hold {when.nunique()} distinct dates; a rate with an interval needs at least 3")
+    start = when.min()
+    years = _years_since(when, start)
+    logs = np.log10(values)
+    result = stats.linregress(years, logs)
+    n = values.size
+    t_crit = float(stats.t.ppf(0.5 + level / 2, df=n - 2))
+    slope_low, slope_high = result.slope - t_crit * result.stderr, result.slope + t_crit * result.stderr
+    return PriceDeflationFit(
+        slope=float(result.slope), intercept=float(result.intercept), slope_se=float(result.stderr),
+        factor_per_year=float(10 ** -result.slope),
+        factor_low=float(10 ** -slope_high), factor_high=float(10 ** -slope_low),
+        confidence=level, n_points=int(n), start=start, r_squared=float(result.rvalue**2),
+    )
