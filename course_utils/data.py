@@ -428,8 +428,12 @@ def load_cifar10(n_train: int | None = None, n_test: int | None = None, offline:
 
 
 def show_banner(dataset: Dataset) -> None:
-    """Print the dataset's banner (notebooks call this right after loading)."""
+    """Print the dataset's banner (notebooks call this right after loading) and record the
+    data source for ``course run``'s summary."""
+    from .results import record
+
     print(dataset.banner())
+    record(**{f"{dataset.name}_source": dataset.source})
 
 
 # --------------------------------------------------------------------------- CLI: course data
