@@ -31,3 +31,38 @@ from .risk import (  # noqa: E402
     score_risk_register,
     simulate_npv,
 )
+
+from .compute import (  # noqa: F401
+    compute_flops,
+    gpu_hours,
+    ownership_cost_per_gpu_hour,
+    rent_vs_buy_breakeven_utilization,
+    training_cost_usd,
+)
+from .funding import (  # noqa: F401
+    PricedRound,
+    RunwaySimulation,
+    Safe,
+    apply_round,
+    cap_table_over_rounds,
+    exit_waterfall,
+    loan_monthly_payment,
+    post_money_ownership,
+    runway_months,
+    safe_conversion_ownership,
+    simulate_runway,
+)
+from .unit_economics import (  # noqa: F401
+    break_even_units,
+    cac_payback_months,
+    cost_per_million_tokens,
+    cost_profit_margin,
+    gross_margin,
+    inference_cost_per_request,
+    ltv,
+    plot_tornado,
+    pricing_model_comparison,
+    serving_cost_usd,
+    token_revenue_usd,
+    tornado_table,
+)

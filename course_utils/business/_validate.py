@@ -63,3 +63,29 @@ def check_positive(name: str, value):
 def check_fraction(name: str, value, allow_zero: bool = True, allow_one: bool = True):
     """A share or probability: in [0, 1], or with open ends as asked."""
     return check_range(name, value, 0.0, 1.0, low_inclusive=allow_zero, high_inclusive=allow_one)
+
+
+def check_ownership(name: str, ownership, tolerance: float = 1e-9) -> dict:
+    """A cap table: a non-empty dict of holder -> share, every share in [0, 1], summing to 1.
+
+    Returns a new dict with float shares.
+
+    >>> check_ownership("pre_ownership", {"founder_a": 0.5, "founder_b": 0.5})
+    {'founder_a': 0.5, 'founder_b': 0.5}
+    """
+    if not isinstance(ownership, dict) or not ownership:
+        raise ValueError(f"{name} must be a non-empty dict of holder -> share, got {ownership!r}")
+    shares = {}
+    for holder, share in ownership.items():
+        if not isinstance(holder, str) or not holder:
+            raise ValueError(f"{name} keys must be non-empty strings (holder names), got {holder!r}")
+        if not np.isscalar(share):
+            raise ValueError(f"{name}[{holder!r}] must be a single number, got {type(share).__name__}")
+        shares[holder] = check_range(f"{name}[{holder!r}]", share, 0.0, 1.0)
+    total = math.fsum(shares.values())
+    if abs(total - 1.0) > tolerance:
+        raise ValueError(
+            f"{name} shares sum to {total:.12g}; they must sum to 1 (within {tolerance:g}). "
+            "Give fractions, not percentages, and include every holder"
+        )
+    return shares
