@@ -1,0 +1,197 @@
+"""Run an untrusted command: bubblewrap when it works, resource limits always.
+
+With ``bwrap`` the command sees the whole filesystem read-only, except its work directory
+(writable) and an empty private ``/tmp``; the instructor's masters, the other submissions and the
+grader's output folder are hidden behind empty directories; there is no network (only a private
+loopback, which the Jupyter kernel needs) and a separate PID namespace, so killing the sandbox
+kills everything the student started. Resource limits (``setrlimit``) apply in both modes:
+address space (``--memory-limit``), file size, CPU time, number of processes.
+
+>>> parse_size("2G"), parse_size("512M"), parse_size("none")
+(2147483648, 536870912, None)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$", re.I)
+
+
+def parse_size(text: str | None) -> int | None:
+    """Bytes from ``'4G'``, ``'512M'``, ``'1048576'``; ``None`` for ``'none'``/``''``."""
+    if text is None or str(text).strip().lower() in ("", "none", "0"):
+        return None
+    match = _SIZE_RE.match(str(text))
+    if not match:
+        raise ValueError(f"--memory-limit {text!r} is not a size; use e.g. 4G, 512M or none")
+    number, unit = float(match.group(1)), match.group(2).upper()
+    value = int(number * 1024 ** "_KMGT".index(unit or "_"))
+    if value < 64 * 2**20:
+        raise ValueError(f"--memory-limit {text!r} is below 64M; a Python kernel cannot start with less")
+    return value
+
+
+@dataclass
+class Limits:
+    memory_bytes: int | None = 4 * 2**30
+    file_bytes: int = 256 * 2**20
+    processes: int = 512
+    cpu_seconds: int | None = None
+
+    def apply(self) -> None:
+        """Set the limits on the current process (called in the child before exec)."""
+        if self.memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (self.memory_bytes, self.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_bytes, self.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.cpu_seconds:
+            resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
+        if os.geteuid() != 0:  # Linux does not enforce RLIMIT_NPROC for root
+            # the count is per user, so leave room for the processes this user already runs
+            current = _processes_of_user(os.getuid())
+            soft = current + self.processes
+            resource.setrlimit(resource.RLIMIT_NPROC, (soft, soft))
+
+
+def _processes_of_user(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+@dataclass
+class Sandbox:
+    """How to wrap a command: ``mode`` is ``"bwrap"`` or ``"none"``."""
+
+    mode: str
+    hidden_paths: list[Path] = field(default_factory=list)  # masked with empty tmpfs
+    keep_paths: list[str] = field(default_factory=list)  # stay readable even under a masked home
+
+    def wrap(self, argv: list[str], workdir: Path, writable: bool = True, env: dict | None = None) -> list[str]:
+        if self.mode == "none":
+            return argv
+        workdir = Path(workdir).resolve()
+        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+               "--tmpfs", "/dev/shm"]
+        for path in self.hidden_paths:
+            path = Path(path).resolve()
+            if path.exists() and path.is_dir() and path not in workdir.parents and path != workdir:
+                cmd += ["--tmpfs", str(path)]
+        home = os.path.expanduser("~")
+        if os.path.isdir(home) and Path(home).resolve() not in workdir.parents:
+            # the grader's own home (tokens, ssh keys, notebooks) is not the student's business
+            keep = _readable_under_home(home, self.keep_paths)
+            cmd += ["--tmpfs", home]
+            for path in keep:
+                cmd += ["--ro-bind", path, path]
+        cmd += ["--bind" if writable else "--ro-bind", str(workdir), str(workdir),
+                "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                "--chdir", str(workdir)]
+        return cmd + ["--"] + argv
+
+
+def _readable_under_home(home: str, extra: list[str] = ()) -> list[str]:
+    """Paths under the grader's home that the sandbox still needs: the Python in use, the data cache."""
+    import sys
+
+    keep = []
+    for path in {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.path.realpath(sys.executable)}:
+        if path.startswith(home.rstrip("/") + "/"):
+            keep.append(path)
+    for path in extra:
+        if os.path.exists(path) and os.path.realpath(path).startswith(home.rstrip("/") + "/"):
+            keep.append(os.path.realpath(path))
+    # a venv's python may be a symlink into a pyenv/conda under home: keep that tree too
+    for path in list(keep):
+        parts = Path(path).parts
+        for anchor in (".pyenv", ".local", "miniconda3", "anaconda3", ".conda"):
+            if anchor in parts:
+                keep.append(str(Path(*parts[: parts.index(anchor) + 1])))
+    keep = sorted(set(keep), key=len)
+    return [p for i, p in enumerate(keep) if not any(p.startswith(q + "/") for q in keep[:i])]
+
+
+def probe_bwrap() -> tuple[bool, str]:
+    """(works, why not): actually start a sandbox, because user namespaces may be disabled."""
+    if shutil.which("bwrap") is None:
+        return False, "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    try:
+        done = subprocess.run(
+            ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+             "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--", "/bin/sh", "-c", "echo sandbox-ok"],
+            capture_output=True, text=True, timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return False, f"bwrap could not start: {err}"
+    if done.returncode != 0 or "sandbox-ok" not in done.stdout:
+        return False, f"bwrap cannot create a sandbox here: {done.stderr.strip()[:300] or done.returncode}"
+    return True, ""
+
+
+def descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (read from /proc; used to clean up after an unsandboxed run)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read().rsplit(b")", 1)[1].split()
+            children.setdefault(int(stat[1]), []).append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL a process started with ``start_new_session=True`` and everything below it."""
+    victims = descendants(process.pid)
+    for sig_target in [process.pid] + victims:
+        try:
+            os.kill(sig_target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def popen(argv: list[str], limits: Limits, env: dict, cwd: Path, **kwargs) -> subprocess.Popen:
+    """Start ``argv`` in its own session with ``limits`` applied."""
+    return subprocess.Popen(argv, cwd=str(cwd), env=env, preexec_fn=limits.apply, start_new_session=True, **kwargs)
+
+
+def wait(process: subprocess.Popen, timeout: float) -> bool:
+    """True if the process ended within ``timeout`` seconds; otherwise kill it (and its tree)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return True
+        time.sleep(0.05)
+    kill_tree(process)
+    return False
