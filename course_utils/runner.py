@@ -52,15 +52,21 @@ def _normalise_chapter(item: str) -> str:
     return f"{int(text):02d}"
 
 
-def _describe_failure(err: Exception) -> str:
-    """Name the failing cell for a papermill error; fall back to the exception text."""
-    cell = getattr(err, "cell_index", None)
-    count = getattr(err, "exec_count", None)
+def _describe_failure(err: Exception, executed: Path) -> str:
+    """Name the failing cell (its id and first line, as in the source notebook) and the error."""
     ename, evalue = getattr(err, "ename", type(err).__name__), getattr(err, "evalue", str(err))
-    where = f"cell {cell}" if cell is not None else "a cell"
-    if count is not None:
-        where += f" (execution count {count})"
-    return f"{where}: {ename}: {str(evalue)[:300]}"
+    where = "a cell"
+    try:
+        import nbformat
+
+        for cell in nbformat.read(executed, as_version=4).cells:
+            if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
+                first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
+                where = f"cell {cell.get('id', '?')} `{first_line[:60]}`"
+                break
+    except Exception:  # noqa: BLE001 - the executed copy may not exist (e.g. kernel failed to start)
+        pass
+    return f"{where}: {ename}: {str(evalue).strip()[:300]}"
 
 
 def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
@@ -86,7 +92,7 @@ def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
         run.status = "ok"
     except Exception as err:  # noqa: BLE001 - any failure is reported, the next chapter still runs
         run.status = "failed"
-        run.error = _describe_failure(err)
+        run.error = _describe_failure(err, out_dir / notebook.name)
     finally:
         for key, value in previous.items():
             if value is None:
