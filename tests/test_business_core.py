@@ -24,6 +24,7 @@ from course_utils.business import (
     cap_table_over_rounds,
     compute_flops,
     cost_per_million_tokens,
+    cost_per_request,
     cost_profit_margin,
     exit_waterfall,
     gpu_hours,
@@ -101,6 +102,11 @@ def test_cost_per_million_tokens_and_request():
     assert inference_cost_per_request(1000, 14_800, 2.0, gpus=8) == pytest.approx(16 / 53.28 / 1000)
     # Half the utilisation doubles the cost.
     assert cost_per_million_tokens(14_800, 2.0, gpus=8, utilization=0.5) == pytest.approx(2 * 16 / 53.28)
+
+
+def test_cost_per_request_scales_with_utilisation():
+    assert cost_per_request(100, 3.6) == pytest.approx(1e-5)
+    np.testing.assert_allclose(cost_per_request(100, 3.6, np.array([1.0, 0.5, 0.25])), [1e-5, 2e-5, 4e-5])
 
 
 def test_post_money_matches_carta_median_seed_dilution():

@@ -56,6 +56,7 @@ from .unit_economics import (  # noqa: F401
     break_even_units,
     cac_payback_months,
     cost_per_million_tokens,
+    cost_per_request,
     cost_profit_margin,
     gross_margin,
     inference_cost_per_request,

@@ -27,6 +27,7 @@ __all__ = [
     "cac_payback_months",
     "cost_per_million_tokens",
     "inference_cost_per_request",
+    "cost_per_request",
     "serving_cost_usd",
     "token_revenue_usd",
     "cost_profit_margin",
@@ -125,6 +126,21 @@ def inference_cost_per_request(tokens_per_request, tokens_per_second, usd_per_gp
     tokens_per_request = check_nonnegative("tokens_per_request", tokens_per_request)
     per_million = cost_per_million_tokens(tokens_per_second, usd_per_gpu_hour, gpus, utilization)
     return tokens_per_request * per_million / 1e6
+
+
+def cost_per_request(requests_per_second, usd_per_hour, utilization=1.0):
+    """Serving cost of one request for a server that handles ``requests_per_second`` when busy.
+
+    ``usd_per_hour`` is what the server (CPU or GPU machine) costs per hour; ``utilization`` in
+    (0, 1] is the busy share of the hours you pay for.
+
+    >>> round(cost_per_request(100, 3.6, utilization=0.5), 6)   # 3.6 USD/h, 100 req/s, busy half the time
+    2e-05
+    """
+    requests_per_second = check_positive("requests_per_second", requests_per_second)
+    usd_per_hour = check_nonnegative("usd_per_hour", usd_per_hour)
+    utilization = check_fraction("utilization", utilization, allow_zero=False)
+    return usd_per_hour / (requests_per_second * SECONDS_PER_HOUR * utilization)
 
 
 def serving_cost_usd(average_nodes, gpus_per_node, usd_per_gpu_hour, hours=24.0, utilization=1.0):
@@ -291,9 +307,9 @@ def plot_tornado(table: pd.DataFrame, title: str, output_label: str, ax=None):
             label="input at its high value")
     ax.axvline(base_output, color="black", linewidth=1)
     ax.set_yticks(positions)
-    ax.set_yticklabels([f"{name}\n({row.low:g} to {row.high:g})" for name, row in ordered.iterrows()])
+    ax.set_yticklabels([f"{name}\n({row.low:,g} to {row.high:,g})" for name, row in ordered.iterrows()])
     ax.set_title(title)
     ax.set_xlabel(output_label)
     ax.set_ylabel("assumption (low to high)")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     return ax
