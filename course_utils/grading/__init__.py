@@ -619,7 +619,7 @@ def grade(assignment: str, submissions: Path | str, out: Path | str, *, jobs: in
                             max_output_bytes=max_output_bytes, call_timeout=call_timeout)
         master_bytes = master_path.read_bytes()
         settings.fingerprint = json.dumps([RESULT_VERSION, hashlib.sha256(master_bytes).hexdigest(), params,
-                                           timeout, cell_timeout, memory, mode])
+                                           float(timeout), float(cell_timeout), memory, mode])
         files = sorted(p for p in submissions.iterdir() if not p.name.startswith(".") and not p.is_dir())
         log.info("grading %d submission(s) of %s with sandbox=%s jobs=%d timeout=%gs cell-timeout=%gs memory=%s",
                  len(files), master_path.name, mode, jobs, timeout, cell_timeout, memory_limit)

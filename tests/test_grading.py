@@ -1,0 +1,316 @@
+"""The grader against a corpus of bad submissions, generated from the toy master.
+
+Each case is a small edit of ``tests/grading/assignment/solutions/99_toy.ipynb`` (4 questions,
+10 points: q1 a number, q2 an array, q3 a function, q4 a dict). One batch grades the whole corpus
+(sandboxed when bubblewrap works here), then each case checks its status and score, and the
+batch checks that nothing outside the work directories changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import authoring, grading
+from course_utils.grading import codec, sandbox
+
+HERE = Path(__file__).parent
+TOY_ROOT = HERE / "grading" / "assignment"
+TOY_MASTER = TOY_ROOT / "solutions" / "99_toy.ipynb"
+TOY_EXERCISE = TOY_ROOT / "exercises" / "99_toy.ipynb"
+BWRAP_WORKS = sandbox.probe_bwrap()[0]
+SANDBOX = "bwrap" if BWRAP_WORKS else "none"
+
+ANSWER_CELLS = {"q1": 5, "q2": 9, "q3": 12, "q4": 16}  # cell index of each answer in the master
+SOLUTION = {
+    "q1": "q1_total = sum(range(1, N_TERMS + 1))",
+    "q2": "import numpy as np\nq2_squares = np.arange(5) ** 2",
+    "q3": "import numpy as np\n\ndef normalize(v):\n    v = np.asarray(v, dtype=float)\n    n = np.linalg.norm(v)\n"
+          "    if n == 0:\n        raise ValueError('zero')\n    return v / n",
+    "q4": "q4_counts = {'to': 2, 'be': 2, 'or': 1, 'not': 1}",
+}
+
+
+def master_nb():
+    return nbformat.read(TOY_MASTER, as_version=4)
+
+
+def with_answers(**answers):
+    """The master with some answer cells replaced (keeps the cells' metadata, like a student would)."""
+    nb = master_nb()
+    for question, source in answers.items():
+        nb.cells[ANSWER_CELLS[question]].source = source
+    return nb
+
+
+def insert_after(nb, question: str, source: str):
+    nb.cells.insert(ANSWER_CELLS[question] + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def graded_cells(nb):
+    return [c for c in nb.cells if authoring.is_test_cell(c)]
+
+
+RIGGED = "class Rigged:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
+
+
+# ----------------------------------------------------------------------------------- the corpus
+def build_corpus(folder: Path, sentinels: dict) -> dict:
+    """Write every case into ``folder``; returns {file name: (expected status, expected score)}."""
+    cases: dict[str, tuple] = {}
+
+    def add(name, nb_or_bytes, status, score):
+        path = folder / name
+        if isinstance(nb_or_bytes, bytes):
+            path.write_bytes(nb_or_bytes)
+        else:
+            nbformat.write(nb_or_bytes, path)
+        cases[name] = (status, score)
+
+    add("correct.ipynb", master_nb(), "ok", 10)
+    add("untouched_exercise.ipynb", nbformat.read(TOY_EXERCISE, as_version=4), "error", 0)
+    add("not_json.ipynb", b"this is not JSON {", "invalid", 0)
+    add("essay.docx", b"PK\x03\x04 binary junk", "invalid", 0)
+    add("json_not_notebook.ipynb", json.dumps({"hello": "world"}).encode(), "invalid", 0)
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("q1_param_count = 1234")])
+    other.cells[0].metadata["course"] = {"answer": ["q1_param_count"]}
+    add("other_assignment.ipynb", other, "invalid", 0)
+
+    # tests edited, deleted, duplicated, points changed: the tests come from the master anyway
+    nb = with_answers(q1="q1_total = 5051")
+    for cell in graded_cells(nb):
+        cell.source = "pass"
+        cell.metadata["course"]["points"] = 100
+    add("edited_tests_wrong_q1.ipynb", nb, "ok", 8)
+    nb = with_answers(q2="import numpy as np\nq2_squares = np.arange(5)")
+    nb.cells = [c for c in nb.cells if not authoring.is_test_cell(c)]
+    add("deleted_tests_wrong_q2.ipynb", nb, "ok", 8)
+    nb = master_nb()
+    for cell in graded_cells(nb)[:2]:
+        for copy_number in range(3):
+            duplicate = copy.deepcopy(cell)
+            duplicate["id"] = f"{cell['id']}-copy{copy_number}"
+            nb.cells.append(duplicate)
+    add("duplicated_tests.ipynb", nb, "ok", 10)
+
+    # rigging the checks
+    add("monkeypatch_numpy_wrong_q2.ipynb", with_answers(q2=(
+        "import numpy as np\nimport unittest\nnp.testing.assert_array_equal = lambda *a, **k: None\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\nnp.array_equal = lambda *a, **k: True\n"
+        "unittest.TestCase.assertEqual = lambda *a, **k: None\nq2_squares = np.zeros(5)")), "ok", 8)
+    add("input_transformer_wrong_q4.ipynb", with_answers(q4=(
+        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'] if any('assert' in l for l in lines) else lines)\n"
+        "q4_counts = {'to': 1}")), "ok", 8)
+    add("fake_printout_wrong_q1.ipynb", with_answers(q1=(
+        "print('All tests passed! q1: 3/3, q2: 2/2, q3: 3/3, q4: 2/2 -- score 10/10')\nq1_total = 1")), "ok", 8)
+    add("rigged_eq.ipynb", with_answers(q1=RIGGED + "q1_total = Rigged()", q4=RIGGED + "q4_counts = Rigged()"), "ok", 5)
+    add("rigged_int_subclass.ipynb", with_answers(q1=(
+        "class Five(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n"
+        "q1_total = Five(1)")), "ok", 7)
+    add("rigged_array_subclass.ipynb", with_answers(q2=(
+        "import numpy as np\nclass Yes(np.ndarray):\n    def __eq__(self, other):\n        return np.ones(5, bool)\n"
+        "q2_squares = np.zeros(5).view(Yes)")), "ok", 8)
+    add("function_returns_rigged.ipynb", with_answers(q3=RIGGED + "def normalize(v):\n    return Rigged()"), "ok", 7)
+    add("function_patches_numpy_in_host.ipynb", with_answers(q3=(
+        "import numpy as np\nnp.testing.assert_allclose = lambda *a, **k: None\nnp.isclose = lambda *a, **k: True\n"
+        "def normalize(v):\n    return [0.0, 0.0]")), "ok", 7)
+    add("reads_the_master.ipynb", with_answers(q1=(
+        f"import json\nmaster = json.load(open({str(TOY_MASTER.resolve())!r}))\n"
+        "exec(''.join(master['cells'][5]['source']))")), "error" if BWRAP_WORKS else "ok", 7 if BWRAP_WORKS else 10)
+
+    # the process misbehaves
+    add("os_exit_in_q3.ipynb", with_answers(q3="import os\nos._exit(1)"), "crashed", 5)
+    add("sys_exit_0.ipynb", insert_after(master_nb(), "q2", "import sys\nsys.exit(0)"), "error", 10)
+    add("asks_input.ipynb", insert_after(master_nb(), "q1", "name = input('your name? ')"), "error", 10)
+    add("warnings_on_stderr.ipynb", insert_after(master_nb(), "q1", (
+        "import sys, warnings\nwarnings.warn('this API is deprecated', DeprecationWarning)\n"
+        "warnings.warn('careful', UserWarning)\nprint('noise on stderr', file=sys.stderr)")), "ok", 10)
+    add("output_flood.ipynb", insert_after(master_nb(), "q1", "for i in range(100_000):\n    print('x' * 200)"), "ok", 10)
+    add("infinite_loop_ignoring_sigint.ipynb", insert_after(master_nb(), "q2", (
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")), "timeout", 5)
+    add("function_never_returns.ipynb", with_answers(q3=(
+        "import signal\ndef normalize(v):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass")), "ok", 7)
+    add("memory_hog.ipynb", insert_after(master_nb(), "q2", "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * len(hog[::4096])"),
+        "error", 10)
+    if not BWRAP_WORKS:  # unsandboxed, such writes succeed: that is what the sandbox is for
+        return cases
+    writes = "\n".join(f"try:\n    open({str(p)!r}, 'w').write('pwned')\nexcept OSError:\n    pass" for p in sentinels.values())
+    add("writes_outside_workdir.ipynb", insert_after(master_nb(), "q1", writes), "ok", 10)
+    return cases
+
+
+def _tree_digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grading")
+    submissions, out = base / "submissions", base / "out"
+    submissions.mkdir()
+    sentinels = {
+        "submissions": submissions / "evil.ipynb",
+        "out": out / "gradebook.csv.evil",
+        "tests_dir": HERE / "grading" / "pwned.txt",
+        "tmp": Path("/tmp") / f"course-grade-pwned-{os.getpid()}",
+    }
+    cases = build_corpus(submissions, sentinels)
+    before = {"submissions": _tree_digest(submissions), "toy": _tree_digest(TOY_ROOT)}
+    rows = grading.grade(str(TOY_MASTER), submissions, out, jobs=2, timeout=60, cell_timeout=20, call_timeout=5,
+                         memory_limit="1500M", sandbox=SANDBOX, progress=False)
+    after = {"submissions": _tree_digest(submissions), "toy": _tree_digest(TOY_ROOT)}
+    yield {"cases": cases, "rows": {r["submission"]: r for r in rows}, "out": out, "submissions": submissions,
+           "before": before, "after": after, "sentinels": sentinels}
+    for path in sentinels.values():
+        if path.exists():
+            path.unlink()
+
+
+def _case_names():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return sorted(build_corpus(Path(tmp), {"x": Path(tmp) / "x"}))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _case_names())
+def test_corpus_case(corpus_run, name):
+    status, score = corpus_run["cases"][name]
+    row = corpus_run["rows"][name]
+    assert (row["status"], row["score"]) == (status, score), f"{name}: {row}"
+    assert row["max_score"] == 10
+
+
+@pytest.mark.slow
+def test_batch_completed_and_nothing_outside_changed(corpus_run):
+    assert set(corpus_run["rows"]) == set(corpus_run["cases"])
+    assert corpus_run["before"] == corpus_run["after"], "a submission or the master changed"
+    if BWRAP_WORKS:
+        leaked = [str(p) for p in corpus_run["sentinels"].values() if p.exists()]
+        assert not leaked, f"writes escaped the sandbox: {leaked}"
+    with open(corpus_run["out"] / "gradebook.csv", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [r["submission"] for r in table] == sorted(corpus_run["cases"])
+    assert list(table[0])[:9] == ["submission", "status", "score", "max_score", "seconds", "q1", "q2", "q3", "q4"]
+
+
+@pytest.mark.slow
+def test_outputs_feedback_and_bounds(corpus_run):
+    out = corpus_run["out"]
+    flood = (out / "executed" / "output_flood.ipynb").stat().st_size
+    assert flood < 5 * 2**20, f"the output flood reached the executed notebook ({flood} bytes)"
+    feedback = (out / "feedback" / "edited_tests_wrong_q1.ipynb.md").read_text()
+    assert "q1_total == 5051" not in feedback and "5050" not in feedback  # hidden test source never shown
+    assert "a hidden test failed" in feedback
+    exercise = (out / "feedback" / "untouched_exercise.ipynb.md").read_text()
+    assert "NotImplementedError" in exercise and "cell 6" in exercise
+    assert all(len(p.read_text()) <= grading.MAX_FEEDBACK_CHARS + 100 for p in (out / "feedback").iterdir())
+    row = corpus_run["rows"]["infinite_loop_ignoring_sigint.ipynb"]
+    assert "cell 11" in row["detail"], row["detail"]  # the inserted cell, 1-based
+    assert (out / "grade.log").read_text().count("\n") >= len(corpus_run["cases"])
+
+
+@pytest.mark.slow
+def test_rerun_skips_graded_and_cli_exit_code(corpus_run, tmp_path):
+    out = corpus_run["out"]
+    before = (out / "results" / "correct.ipynb.json").stat().st_mtime_ns
+    done = subprocess.run([sys.executable, "-m", "course_utils.cli", "grade", str(TOY_MASTER), str(corpus_run["submissions"]),
+                           "--out", str(out), "--timeout", "60", "--cell-timeout", "20", "--memory-limit", "1500M",
+                           "--sandbox", SANDBOX, "--quiet"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "results" / "correct.ipynb.json").stat().st_mtime_ns == before  # skipped, not regraded
+    assert "already graded" in (out / "grade.log").read_text()
+
+
+def test_grader_cannot_run_exit_code(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "course_utils.cli", "grade", "77", str(tmp_path), "--out", str(tmp_path / "o"),
+                           "--solutions", str(TOY_ROOT / "solutions")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "matches 0 masters" in done.stderr
+
+
+def test_force_regrades_and_progress(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(master_nb(), subs / "a.ipynb")
+    original = (subs / "a.ipynb").read_bytes()
+    first = grading.grade(str(TOY_MASTER), subs, tmp_path / "out", sandbox=SANDBOX, progress=False, timeout=120)
+    again = grading.grade(str(TOY_MASTER), subs, tmp_path / "out", sandbox=SANDBOX, progress=False, force=True, timeout=120)
+    assert first[0]["score"] == again[0]["score"] == 10
+    assert (subs / "a.ipynb").read_bytes() == original  # graded from a copy, never executed in place
+
+
+# ----------------------------------------------------------------------------------- units
+def test_codec_round_trip_and_refusals():
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]})
+    value = {"n": 3, "x": 2.5, "s": "hi", "l": [1, (2, 3)], "arr": np.arange(6).reshape(2, 3), "f": np.float32(1.5)}
+    back = codec.decode(json.loads(json.dumps(codec.encode(value))))
+    np.testing.assert_array_equal(back["arr"], value["arr"])
+    assert back["l"] == [1, (2, 3)] and back["f"] == np.float32(1.5) and back["s"] == "hi"
+    pd.testing.assert_frame_equal(codec.decode(codec.encode(frame)), frame)
+
+    class Rigged:
+        def __eq__(self, other):
+            return True
+
+    for bad in (Rigged(), [Rigged()], np.array([Rigged()], dtype=object), type("Sub", (int,), {})(3), (x for x in [])):
+        with pytest.raises(codec.Unsupported):
+            codec.encode(bad)
+    assert codec.encode(len)["t"] == "callable"
+    with pytest.raises(ValueError):
+        codec.decode({"t": "nd", "dtype": "|O", "shape": [1], "b64": ""})
+
+
+def test_parse_size_and_sandbox_choice():
+    assert sandbox.parse_size("1.5G") == int(1.5 * 2**30)
+    with pytest.raises(ValueError, match="memory-limit"):
+        sandbox.parse_size("lots")
+    with pytest.raises(ValueError, match="below 64M"):
+        sandbox.parse_size("10M")
+    with pytest.raises(grading.GraderError):
+        grading.resolve_sandbox("docker")
+
+
+def test_find_master_by_number_and_stem():
+    solutions = TOY_ROOT / "solutions"
+    assert grading.find_master("99", solutions) == grading.find_master("99_toy", solutions) == solutions / "99_toy.ipynb"
+    with pytest.raises(grading.GraderError, match="from: 99_toy"):
+        grading.find_master("03", solutions)
+
+
+# ----------------------------------------------------------------------------------- real masters
+REPO = HERE.parent
+MASTERS = sorted((REPO / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("master", MASTERS, ids=[m.stem for m in MASTERS])
+def test_real_master_full_marks_and_exercise_zero(master, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "solution.ipynb").write_bytes(master.read_bytes())
+    exercise = REPO / "exercises" / master.name
+    if exercise.exists():
+        (subs / "exercise.ipynb").write_bytes(exercise.read_bytes())
+    rows = {r["submission"]: r for r in grading.grade(master.stem, subs, tmp_path / "out", jobs=2, timeout=600,
+                                                      cell_timeout=300, sandbox=SANDBOX, progress=False,
+                                                      solutions=REPO / "solutions")}
+    solved = rows["solution.ipynb"]
+    assert (solved["status"], solved["score"]) == ("ok", solved["max_score"]), solved
+    if exercise.exists():
+        assert rows["exercise.ipynb"]["score"] == 0, rows["exercise.ipynb"]
+        assert rows["exercise.ipynb"]["status"] in ("error", "ok")
