@@ -303,8 +303,9 @@ def _first_difference(old: str, new: str) -> str:
     return "formatting or notebook metadata differ"
 
 
-def build_exercises(root: Path, check: bool = False, out=sys.stdout) -> int:
+def build_exercises(root: Path, check: bool = False, out=None) -> int:
     """Write (or with ``check`` compare) every exercise; returns the exit code."""
+    out = out or sys.stdout
     masters = sorted((root / "solutions").glob("*.ipynb"))
     stale = 0
     for master in masters:
