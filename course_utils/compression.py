@@ -18,6 +18,8 @@ TensorFlow is imported inside the functions. The interpreter comes from ``ai_edg
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
 import threading
@@ -85,9 +87,16 @@ def convert_to_tflite(model, mode: str = "float32", representative_inputs=None, 
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return converter.convert()
+    # The converter exports a SavedModel first and prints about it; keep the notebook readable.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return converter.convert()
+    finally:
+        logger.setLevel(level)
 
 
 class TFLiteModel:

@@ -239,6 +239,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(self, err: RequestError) -> None:
         self._send_json(err.status, err.as_json())
 
+    def send_error(self, code, message=None, explain=None):
+        """Errors raised by the HTTP parser itself (bad request line, unknown verb, huge headers):
+        answer them in the same JSON form as ours, and never with a 5xx."""
+        self.close_connection = True
+        if code == 501:  # "unsupported method" is the client's mistake
+            code, message = 405, f"{self.command} is not supported; use POST {PREDICT_PATH}"
+        error_code = {400: "bad_request", 405: "method_not_allowed", 408: "timeout", 414: "uri_too_long",
+                      431: "headers_too_large"}.get(code, "bad_request")
+        try:
+            self._send_json(code, {"error": {"status": code, "code": error_code,
+                                             "message": message or "the HTTP request could not be parsed"}})
+        except OSError:
+            pass
+
     def _discard_unread_body(self) -> None:
         """Read and drop a refused body (up to a cap) so the client gets our 4xx, not a broken pipe.
 

@@ -373,14 +373,26 @@ def test_stop_while_requests_are_in_flight():
     assert serving.port_is_free(server.port)
 
 
-def test_start_twice_is_an_error_and_stop_all_cleans_up():
-    server = serving.serve(linear_model, spec=SPEC)
-    with pytest.raises(RuntimeError, match="already running"):
-        server.start()
-    other = serving.serve(linear_model, spec=SPEC)
-    assert serving.stop_all() >= 2
-    assert not server.running and not other.running
-    assert serving.port_is_free(server.port) and serving.port_is_free(other.port)
+def test_start_twice_is_an_error():
+    with serving.serve(linear_model, spec=SPEC) as server:
+        with pytest.raises(RuntimeError, match="already running"):
+            server.start()
+
+
+def test_stop_all_cleans_up_lost_handles():
+    # In a fresh process: stop_all() stops every server of the process (the fixture's too).
+    code = """
+import threading
+from course_utils import serving
+spec = serving.InputSpec((2,))
+ports = []
+for _ in range(3):
+    ports.append(serving.serve(lambda b: b, spec=spec).port)   # handles thrown away
+print(serving.stop_all(), all(serving.port_is_free(p) for p in ports),
+      sum(t.name.startswith("prediction-server") for t in threading.enumerate()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["3", "True", "0"], out.stdout + out.stderr
 
 
 def test_no_thread_left_behind():
@@ -445,3 +457,32 @@ def test_import_does_not_pull_in_tensorflow():
     code = "import sys, course_utils.serving; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def raw_socket_exchange(server, request: bytes) -> tuple[int, dict]:
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.startswith(b"HTTP/"):  # a request without a version is answered HTTP/0.9 style: body only
+        body = json.loads(raw)
+        return body["error"]["status"], body
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body) if body else {}
+
+
+@pytest.mark.parametrize("request_bytes, status, code", [
+    (b"GARBAGE\r\n\r\n", 400, "bad_request"),
+    (b"FOO /predict HTTP/1.0\r\n\r\n", 405, "method_not_allowed"),
+    (b"HEAD /predict HTTP/1.0\r\n\r\n", 405, "method_not_allowed"),
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", 414, "uri_too_long"),
+    (b"GET /health HTTP/1.0\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431, "headers_too_large"),
+])
+def test_http_parser_errors_are_json_4xx(server, request_bytes, status, code):
+    got_status, body = raw_socket_exchange(server, request_bytes)
+    if request_bytes.startswith(b"HEAD"):  # a HEAD answer has no body by definition
+        assert got_status == 405
+        return
+    assert (got_status, body["error"]["code"]) == (status, code), body
