@@ -345,7 +345,7 @@ def exit_waterfall(exit_value, ownership: Mapping[str, float], preferences: Mapp
     final = payouts(converters)
     # Leftover with nobody to share it (no common and no converters) cannot happen after the loop,
     # except when every holder with shares has a zero share; guard against silent loss.
-    if exit_value > 0 and not math.isclose(math.fsum(final.values()), exit_value, rel_tol=1e-9):
+    if not math.isclose(math.fsum(final.values()), exit_value, rel_tol=1e-9, abs_tol=1e-6):
         raise ValueError("exit_waterfall could not allocate the whole exit value; check ownership and preferences")
     frame = pd.DataFrame({
         "ownership": pd.Series(shares),
