@@ -84,12 +84,13 @@ def resolve_smoke(notebook_value: bool) -> bool:
 
 
 # --------------------------------------------------------------------------- seeding
-def set_seed(seed: int, deterministic: bool = False) -> int:
-    """Seed Python, NumPy and (if already imported or installed) Keras.
+def set_seed(seed: int, deterministic: bool = False, keras: bool = True) -> int:
+    """Seed Python, NumPy and, when ``keras=True`` and Keras is installed, Keras and its backend.
 
-    ``deterministic=True`` also asks TensorFlow for deterministic ops, which is slower; the
-    course uses it only where an exact number is checked.
-    Returns the seed, so ``SEED = set_seed(SEED)`` reads naturally.
+    ``keras=False`` is for notebooks that train nothing (the business worksheets): it skips
+    importing Keras, which takes seconds. ``deterministic=True`` also asks TensorFlow for
+    deterministic ops, which is slower; the course uses it only where an exact number is checked.
+    Returns the seed.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -98,11 +99,11 @@ def set_seed(seed: int, deterministic: bool = False) -> int:
     import numpy as np
 
     np.random.seed(seed)
-    if package_version("keras") is not None:
-        import keras
+    if keras and package_version("keras") is not None:
+        import keras as keras_module
 
-        keras.utils.set_random_seed(seed)
-        if deterministic and keras.backend.backend() == "tensorflow":
+        keras_module.utils.set_random_seed(seed)
+        if deterministic and keras_module.backend.backend() == "tensorflow":
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
@@ -167,8 +168,8 @@ def split_cpu(n_devices: int = 2) -> list:
 
     Must run before TensorFlow initialises its devices (before any op runs).
     """
-    if n_devices < 1:
-        raise ValueError(f"n_devices must be >= 1, got {n_devices}")
+    if isinstance(n_devices, bool) or not isinstance(n_devices, int) or n_devices < 1:
+        raise ValueError(f"n_devices must be an int >= 1, got {n_devices!r}")
     import tensorflow as tf
 
     cpus = tf.config.list_physical_devices("CPU")
@@ -244,8 +245,8 @@ def choose_strategy(accelerator: Accelerator | None = None, prefer_multi_cpu: bo
 
 
 # --------------------------------------------------------------------------- banner
-def describe(smoke: bool | None = None, seed: int | None = None, show_devices: bool = False) -> str:
-    """One short paragraph saying where this notebook runs; printed at the top of each chapter."""
+def describe(smoke: bool | None = None, seed: int | None = None, show_devices: bool = False) -> None:
+    """Print one line saying where this notebook runs (platform, versions, device, mode, seed)."""
     v = versions()
     parts = [
         f"platform: {detect_platform()}",
@@ -258,6 +259,4 @@ def describe(smoke: bool | None = None, seed: int | None = None, show_devices: b
         parts.append("mode: SMOKE (tiny data, few epochs: numbers are not meaningful)" if smoke else "mode: full")
     if seed is not None:
         parts.append(f"seed: {seed}")
-    text = " | ".join(parts)
-    print(text)
-    return text
+    print(" | ".join(parts))
