@@ -161,10 +161,24 @@ def sandbox_env(workdir: Path, parameters: dict) -> dict:
     for name in ("KERAS_BACKEND", "CUDA_VISIBLE_DEVICES"):
         if name in os.environ:
             env[name] = os.environ[name]
-    cache = _data_cache()
-    if cache:
-        env["COURSE_DATA_DIR"] = cache
+    env["COURSE_DATA_DIR"] = str(workdir / ".course_data")
     return env
+
+
+def link_data_cache(workdir: Path) -> None:
+    """A writable per-submission data cache whose files link to the grader's (read-only) cache.
+
+    A cached dataset is used as is; a missing one cannot be downloaded (no network in the
+    sandbox), so ``course_utils.data`` falls back offline instead of failing on a read-only cache,
+    and no submission can poison the shared cache.
+    """
+    own = workdir / ".course_data"
+    own.mkdir(exist_ok=True)
+    cache = _data_cache()
+    if cache and os.path.isdir(cache):
+        for entry in os.scandir(cache):
+            if entry.is_file() and not entry.name.startswith("."):
+                os.symlink(entry.path, own / entry.name)
 
 
 # --------------------------------------------------------------------------- one submission
@@ -467,6 +481,7 @@ def grade_one(settings: Settings, path: Path) -> Outcome:
     private.mkdir()
     try:
         (workdir / "submission.ipynb").write_bytes(data)  # the student's file, untouched, for reference
+        link_data_cache(workdir)
         run_nb = prepare_notebook(nb, found, settings.master)
         import nbformat
 
