@@ -189,10 +189,13 @@ def check_cache(spec: DatasetSpec) -> CacheStatus:
             return CacheStatus(course_path, "verified")
         size = course_path.stat().st_size
         aside = course_path.with_name(course_path.name + ".corrupt")
-        os.replace(course_path, aside)
+        try:
+            os.replace(course_path, aside)
+            where = f"moved aside to {aside.name}"
+        except OSError:  # read-only cache: leave the file, never use it
+            where = "left in place (cache is read-only) and ignored"
         corrupt_detail = (
-            f"cached {spec.filename} failed its checksum ({size:,} bytes, expected {spec.size_bytes:,}); "
-            f"moved aside to {aside.name}"
+            f"cached {spec.filename} failed its checksum ({size:,} bytes, expected {spec.size_bytes:,}); {where}"
         )
     for name in spec.keras_cache_names:
         keras_path = keras_cache_dir() / name
@@ -213,10 +216,18 @@ def download(spec: DatasetSpec, timeout: float = DEFAULT_TIMEOUT_S, opener: Open
     """
     open_url = opener or urllib.request.urlopen
     target = cache_dir() / spec.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"cannot write to the data cache {target.parent} ({err}); "
+                        f"set {DATA_DIR_ENV_VAR} to a writable folder") from err
     failures = []
     for url in spec.urls:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=target.parent)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=target.parent)
+        except OSError as err:
+            raise DataError(f"cannot write to the data cache {target.parent} ({err}); "
+                            f"set {DATA_DIR_ENV_VAR} to a writable folder") from err
         tmp_path = Path(tmp_name)
         try:
             digest = hashlib.sha256()

@@ -78,10 +78,11 @@ def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
     out_dir.mkdir(parents=True, exist_ok=True)
     results_file = out_dir / f"{notebook.stem}.results.jsonl"
     results_file.unlink(missing_ok=True)
-    previous = {k: os.environ.get(k) for k in (results.RESULTS_ENV_VAR, "COURSE_SMOKE", "MPLBACKEND")}
+    # Kernels inherit the environment. MPLBACKEND is left alone: the kernel's inline backend
+    # is what puts the figures into the executed notebooks.
+    previous = {k: os.environ.get(k) for k in (results.RESULTS_ENV_VAR, "COURSE_SMOKE")}
     os.environ[results.RESULTS_ENV_VAR] = str(results_file)
     os.environ["COURSE_SMOKE"] = "1" if smoke else "0"
-    os.environ.setdefault("MPLBACKEND", "Agg")
     start = time.perf_counter()
     try:
         papermill.execute_notebook(

@@ -223,3 +223,14 @@ def test_fetch_cli_offline_explains_fallback(cache, monkeypatch, capsys):
     assert main(["data", "fetch", "mnist"]) == 1
     out = capsys.readouterr().out
     assert "NOT AVAILABLE" in out and "offline fallback" in out
+
+
+def test_unwritable_cache_falls_back_with_a_clear_note(tmp_path, monkeypatch, fake_mnist):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(blocker / "cache"))  # cannot be created
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    ds = data.load_mnist(opener=FakeNetwork(fake_mnist))
+    assert ds.source == "bundled"
+    assert "cannot write to the data cache" in ds.note and "COURSE_DATA_DIR" in ds.note
