@@ -227,6 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- helpers
     def _send_json(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode("utf-8")
+        self.server.owner._count(status)  # before sending: a client that has its answer sees the count
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -234,7 +235,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.server.owner._count(status)
 
     def _send_error(self, err: RequestError) -> None:
         self._send_json(err.status, err.as_json())
