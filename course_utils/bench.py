@@ -104,6 +104,13 @@ def run_bench(args) -> dict:
     if args.test_file:  # check the file before spending minutes on training
         load_test_file(args.test_file, args.task)
     ds, x_train, y_train, x_test, y_test, test_source = _load_data(args)
+    scaled = recipes.step_matched_epochs(args.task, recipe.epochs, len(x_train))
+    if args.epochs is None and scaled != recipe.epochs:
+        # The epoch count was cross-validated on smaller folds: on more images, keep the number
+        # of optimiser steps (the same compute), not the number of epochs.
+        print(f"{len(x_train):,} training images (recipe tuned on {recipes.TUNED_TRAIN_SIZE[args.task]:,}): "
+              f"{scaled} epochs instead of {recipe.epochs}, the same number of optimiser steps")
+        recipe = recipes.recipe_for(args.task, epochs=scaled)
     settings = recipes.device_settings()
     print(f"device: {settings.device_name} | backend {settings.backend} | {settings.dtype_policy} | "
           f"jit_compile={settings.jit_compile} ({settings.reason})")

@@ -120,3 +120,12 @@ def test_one_tiny_epoch_under_each_backend(backend):
         assert 0.0 <= res["acc"] <= 1.0 and res["seconds"] > 0
     assert out["shift"]["identity"], "RandomShift must not change images at inference"
     assert all(m == 4.0 for m in out["shift"]["mass"]), "a 2x2 blob shifted by <=2 px inside 8x8 keeps all 4 pixels"
+
+
+def test_step_matched_epochs_keeps_the_tuned_step_count():
+    from course_utils import recipes
+
+    assert recipes.step_matched_epochs("mnist", 14, 5000) == 11  # 14 x 4000 / 5000 = 11.2
+    assert recipes.step_matched_epochs("mnist", 14, 4000) == 14
+    assert recipes.step_matched_epochs("mnist", 14, 1200) == 14  # never adds compute
+    assert recipes.step_matched_epochs("cifar10", 10, 50000) == 10  # no tuned size recorded
