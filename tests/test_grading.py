@@ -304,13 +304,12 @@ def test_real_master_full_marks_and_exercise_zero(master, tmp_path):
     subs.mkdir()
     (subs / "solution.ipynb").write_bytes(master.read_bytes())
     exercise = REPO / "exercises" / master.name
-    if exercise.exists():
-        (subs / "exercise.ipynb").write_bytes(exercise.read_bytes())
+    assert exercise.exists(), f"{exercise.name} missing: run `course build-exercises`"
+    (subs / "exercise.ipynb").write_bytes(exercise.read_bytes())
     rows = {r["submission"]: r for r in grading.grade(master.stem, subs, tmp_path / "out", jobs=2, timeout=600,
                                                       cell_timeout=300, sandbox=SANDBOX, progress=False,
                                                       solutions=REPO / "solutions")}
     solved = rows["solution.ipynb"]
     assert (solved["status"], solved["score"]) == ("ok", solved["max_score"]), solved
-    if exercise.exists():
-        assert rows["exercise.ipynb"]["score"] == 0, rows["exercise.ipynb"]
-        assert rows["exercise.ipynb"]["status"] in ("error", "ok")
+    assert rows["exercise.ipynb"]["score"] == 0, rows["exercise.ipynb"]
+    assert rows["exercise.ipynb"]["status"] in ("error", "ok")
