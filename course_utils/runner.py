@@ -18,7 +18,10 @@ from . import results
 from .paths import repo_root
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
-DEFAULT_CELL_TIMEOUT_S = 600
+# Per-cell limits: smoke cells take seconds; a full-mode training cell on a 2-core CPU can take
+# many minutes (chapter 04 trains on 50,000 images), so full mode allows an hour per cell.
+SMOKE_CELL_TIMEOUT_S = 600
+FULL_CELL_TIMEOUT_S = 3600
 
 
 @dataclass
@@ -70,11 +73,13 @@ def _describe_failure(err: Exception, executed: Path) -> str:
 
 
 def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
-                 cell_timeout: int = DEFAULT_CELL_TIMEOUT_S) -> ChapterRun:
+                 cell_timeout: int | None = None) -> ChapterRun:
     """Execute one notebook with papermill into ``out_dir``; never raises for notebook errors."""
     import papermill
 
     run = ChapterRun(chapter=notebook.name[:2], notebook=notebook)
+    if cell_timeout is None:
+        cell_timeout = SMOKE_CELL_TIMEOUT_S if smoke else FULL_CELL_TIMEOUT_S
     out_dir.mkdir(parents=True, exist_ok=True)
     results_file = out_dir / f"{notebook.stem}.results.jsonl"
     results_file.unlink(missing_ok=True)
@@ -135,7 +140,7 @@ def write_summary(runs: list[ChapterRun], out_dir: Path, smoke: bool, seed: int)
 
 
 def run_course(notebook_dir: Path, out_dir: Path, smoke: bool, seed: int = 42,
-               only: list[str] | None = None, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S,
+               only: list[str] | None = None, cell_timeout: int | None = None,
                progress: bool = True) -> list[ChapterRun]:
     from tqdm import tqdm
 
@@ -178,7 +183,8 @@ def register(subparsers) -> None:
     parser.add_argument("--only", nargs="+", metavar="NN", help="chapters to run, e.g. --only 03 04")
     parser.add_argument("--out", default="build", help="folder for executed notebooks and summary.md (default build/)")
     parser.add_argument("--seed", type=int, default=42, help="SEED injected into every notebook (default 42)")
-    parser.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT_S, help="seconds per cell")
+    parser.add_argument("--cell-timeout", type=int, default=None,
+                        help=f"seconds per cell (default {SMOKE_CELL_TIMEOUT_S} in smoke mode, {FULL_CELL_TIMEOUT_S} in full mode)")
     parser.add_argument("--notebooks", help="folder of notebooks (default: the checkout's notebooks/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_cmd_run)
