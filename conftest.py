@@ -54,9 +54,10 @@ def _install_expected_outputs_reader() -> None:
         def read(path, as_version, **kwargs):
             nb = nbformat.read(path, as_version=as_version, **kwargs)
             expected = expected_outputs_for(path)
-            for cell in nb.cells:
+            for number, cell in enumerate(nb.cells, start=1):
                 if cell.cell_type == "code" and cell.get("id") in expected:
                     cell.outputs = [nbformat.from_dict(o) for o in expected[cell["id"]]]
+                    cell.execution_count = number  # nbval treats a cell with no count as never run
             return nb
 
     nbval_plugin.nbformat = _NbformatWithExpectedOutputs()
