@@ -88,35 +88,37 @@ class Sandbox:
         workdir = Path(workdir).resolve()
         cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                "--tmpfs", "/dev/shm"]
+        masked = ["/tmp"]
+        home = os.path.expanduser("~")
+        if os.path.isdir(home) and Path(home).resolve() not in workdir.parents:
+            # the grader's own home (tokens, ssh keys, notebooks) is not the student's business
+            cmd += ["--tmpfs", home]
+            masked.append(home)
+        # What the kernel needs from under a masked folder comes back read-only: the Python in
+        # use, the course package (a checkout or venv may live under /tmp or the home), the cache.
+        for path in _needed_under(masked, self.keep_paths):
+            cmd += ["--ro-bind", path, path]
+        # Masks come after the re-binds, so a hidden folder inside a re-bound checkout stays hidden.
         for path in self.hidden_paths:
             path = Path(path).resolve()
             if path.exists() and path.is_dir() and path not in workdir.parents and path != workdir:
                 cmd += ["--tmpfs", str(path)]
-        home = os.path.expanduser("~")
-        if os.path.isdir(home) and Path(home).resolve() not in workdir.parents:
-            # the grader's own home (tokens, ssh keys, notebooks) is not the student's business
-            keep = _readable_under_home(home, self.keep_paths)
-            cmd += ["--tmpfs", home]
-            for path in keep:
-                cmd += ["--ro-bind", path, path]
         cmd += ["--bind" if writable else "--ro-bind", str(workdir), str(workdir),
                 "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                 "--chdir", str(workdir)]
         return cmd + ["--"] + argv
 
 
-def _readable_under_home(home: str, extra: list[str] = ()) -> list[str]:
-    """Paths under the grader's home that the sandbox still needs: the Python in use, the data cache."""
+def _needed_under(masked: list[str], extra: list[str] = ()) -> list[str]:
+    """Paths under the ``masked`` folders that the sandboxed kernel still needs to read."""
     import sys
 
-    keep = []
-    for path in {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.path.realpath(sys.executable)}:
-        if path.startswith(home.rstrip("/") + "/"):
-            keep.append(path)
-    for path in extra:
-        if os.path.exists(path) and os.path.realpath(path).startswith(home.rstrip("/") + "/"):
-            keep.append(os.path.realpath(path))
-    # a venv's python may be a symlink into a pyenv/conda under home: keep that tree too
+    prefixes = [m.rstrip("/") + "/" for m in masked]
+    package_root = str(Path(__file__).resolve().parents[2])  # the checkout (editable) or site-packages
+    candidates = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.executable, package_root)}
+    candidates |= {os.path.realpath(p) for p in extra if os.path.exists(p)}
+    keep = [p for p in candidates if any(p.startswith(prefix) for prefix in prefixes)]
+    # a venv's python may be a symlink into a pyenv/conda tree: keep that whole tree
     for path in list(keep):
         parts = Path(path).parts
         for anchor in (".pyenv", ".local", "miniconda3", "anaconda3", ".conda"):
