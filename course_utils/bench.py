@@ -158,28 +158,24 @@ def _cmd_bench(args) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
+def _int_at_least(minimum: int, what: str = "value"):
+    """An argparse type: an integer of at least ``minimum``, with a message naming ``what``."""
     import argparse
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} {value} must be at least {minimum}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed {value} must be 0 or more")
-    return value
+_positive_int = _int_at_least(1)
+_seed = _int_at_least(0, "seed")
 
 
 def main(argv: list[str] | None = None) -> int:
