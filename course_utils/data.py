@@ -207,6 +207,10 @@ def check_cache(spec: DatasetSpec) -> CacheStatus:
 Opener = Callable[..., object]
 
 
+def _unwritable_cache(folder: Path, err: OSError) -> DataError:
+    return DataError(f"cannot write to the data cache {folder} ({err}); set {DATA_DIR_ENV_VAR} to a writable folder")
+
+
 def download(spec: DatasetSpec, timeout: float = DEFAULT_TIMEOUT_S, opener: Opener | None = None,
              progress: bool = True) -> Path:
     """Download ``spec`` into the cache, verify it, and move it in atomically. Returns its path.
@@ -219,15 +223,13 @@ def download(spec: DatasetSpec, timeout: float = DEFAULT_TIMEOUT_S, opener: Open
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataError(f"cannot write to the data cache {target.parent} ({err}); "
-                        f"set {DATA_DIR_ENV_VAR} to a writable folder") from err
+        raise _unwritable_cache(target.parent, err) from err
     failures = []
     for url in spec.urls:
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=target.parent)
         except OSError as err:
-            raise DataError(f"cannot write to the data cache {target.parent} ({err}); "
-                            f"set {DATA_DIR_ENV_VAR} to a writable folder") from err
+            raise _unwritable_cache(target.parent, err) from err
         tmp_path = Path(tmp_name)
         try:
             digest = hashlib.sha256()
