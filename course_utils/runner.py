@@ -74,9 +74,14 @@ def _describe_failure(err: Exception, executed: Path) -> str:
 
 def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
                  cell_timeout: int | None = None) -> ChapterRun:
-    """Execute one notebook with papermill into ``out_dir``; never raises for notebook errors."""
+    """Execute one notebook with papermill into ``out_dir``; never raises for notebook errors.
+
+    Every path handed to the kernel is absolute: the kernel runs with ``cwd=out_dir``, so a
+    relative ``out_dir`` (the CLI's default ``build``) would be resolved a second time inside it.
+    """
     import papermill
 
+    notebook, out_dir = Path(notebook).resolve(), Path(out_dir).resolve()
     run = ChapterRun(chapter=notebook.name[:2], notebook=notebook)
     if cell_timeout is None:
         cell_timeout = SMOKE_CELL_TIMEOUT_S if smoke else FULL_CELL_TIMEOUT_S
@@ -144,7 +149,8 @@ def run_course(notebook_dir: Path, out_dir: Path, smoke: bool, seed: int = 42,
                progress: bool = True) -> list[ChapterRun]:
     from tqdm import tqdm
 
-    notebooks = find_notebooks(notebook_dir, only)
+    out_dir = Path(out_dir).resolve()
+    notebooks = find_notebooks(Path(notebook_dir).resolve(), only)
     runs = []
     bar = tqdm(notebooks, desc="course run", unit="chapter", disable=not progress)
     for notebook in bar:

@@ -56,6 +56,21 @@ def test_course_run_summarises_ok_and_failed_chapters(tmp_path):
     assert (out / "01_ok.ipynb").is_file() and (out / "02_broken.ipynb").is_file()
 
 
+@pytest.mark.slow
+def test_course_run_with_the_default_relative_out_folder(tmp_path, monkeypatch):
+    # The README's `make course` passes `--out build`, relative to the caller's directory; the
+    # kernel runs inside the output folder, so a path left relative was resolved twice there.
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    _write_notebook(notebooks / "01_ok.ipynb", "from course_utils.results import record\nrecord(answer=42)")
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--smoke", "--notebooks", "nbs", "--no-progress"])
+    assert code == 0
+    assert "answer = 42" in (tmp_path / "build" / "summary.md").read_text()
+    assert (tmp_path / "build" / "01_ok.ipynb").is_file()
+    assert not (tmp_path / "build" / "build").exists()
+
+
 def test_run_without_notebooks_is_a_usage_error(tmp_path, capsys):
     assert main(["run", "--notebooks", str(tmp_path / "nowhere")]) == 2
     assert "no notebooks/ folder" in capsys.readouterr().out
