@@ -210,6 +210,20 @@ def test_vectorised_inputs():
     np.testing.assert_allclose(break_even_units(1000, np.array([12.0, 15.0]), 10.0), [500.0, 200.0])
 
 
+# --------------------------------------------------------------------------- unprofitable inputs
+def test_unprofitable_inputs_give_never_not_an_error():
+    """A worksheet explores loss-making cases: they must show 'never', not crash (review 09)."""
+    assert break_even_units(50_000, 20.0, 20.0) == np.inf
+    assert break_even_units(50_000, 20.0, 25.0) == np.inf
+    np.testing.assert_array_equal(break_even_units(1000, np.array([12.0, 8.0]), 10.0), [500.0, np.inf])
+    assert cac_payback_months(240.0, 20.0, 0.0) == np.inf
+    assert cac_payback_months(240.0, 20.0, -0.5) == np.inf
+    assert cac_payback_months(240.0, 0.0, 0.5) == np.inf
+    np.testing.assert_array_equal(cac_payback_months(240.0, 20.0, np.array([0.6, -0.2])), [20.0, np.inf])
+    # a margin below -1 (AI cost above twice the price) is a loss per customer, not invalid input
+    assert ltv(20.0, -1.5, 0.05) == pytest.approx(-600.0)
+
+
 # --------------------------------------------------------------------------- validation
 @pytest.mark.parametrize(
     "call, words",
@@ -219,7 +233,6 @@ def test_vectorised_inputs():
         (lambda: gpu_hours(1e20, 1e15, 1.5), ["utilization", "1.5"]),
         (lambda: gross_margin(0, 10), ["revenue", "0"]),
         (lambda: gross_margin(100, -5), ["cost_of_revenue", "-5"]),
-        (lambda: break_even_units(1000, 5.0, 5.0), ["price=5", "unit_cost=5"]),
         (lambda: ltv(10, 0.5, 0.0), ["monthly_churn", "0"]),
         (lambda: ltv(10, 0.5, 1.2), ["monthly_churn", "1.2"]),
         (lambda: cac_payback_months(-100, 10, 0.5), ["cac", "-100"]),

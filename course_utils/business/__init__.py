@@ -5,7 +5,8 @@ and the allowed range. Most accept NumPy arrays or pandas Series for sensitivity
 Monte Carlo runs.
 """
 
-# market sizing, scenario scoring, adoption (chapter 11); risk, NPV, bubble, deflation (12); carbon (13)
+# market sizing, scenario scoring, adoption (chapter 11); risk, NPV, bubble, deflation (12); carbon (13);
+# the running example, its monthly plan and the capstone's go / no-go rule (11, 12, 14)
 from .carbon import emissions_kg, energy_kwh, inference_energy_kwh, pareto_front, relative_difference  # noqa: E402
 from .market import (  # noqa: E402
     BassFit,
@@ -18,6 +19,16 @@ from .market import (  # noqa: E402
     tam_sam_som_bottom_up,
     tam_sam_som_top_down,
     weighted_scores,
+)
+from .plan import (  # noqa: E402
+    DIGIT_READING,
+    DigitReadingBusiness,
+    FieldOutcomes,
+    PlanDecision,
+    PlanProjection,
+    field_outcomes,
+    go_no_go,
+    project_plan,
 )
 from .risk import (  # noqa: E402
     RISK_CATEGORIES,

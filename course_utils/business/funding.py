@@ -369,8 +369,9 @@ def loan_monthly_payment(principal, annual_rate, months):
     annual_rate = check_range("annual_rate", annual_rate, 0.0, 1.0)
     months = check_positive("months", months)
     monthly_rate = np.asarray(annual_rate, dtype=float) / 12.0
+    months = np.asarray(months, dtype=float)
+    # 1 - (1 + r)^-n written with expm1/log1p: the plain form rounds to 0/0 for tiny rates
+    discount_sum = -np.expm1(-months * np.log1p(monthly_rate))
     with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = np.where(monthly_rate > 0,
-                           principal * monthly_rate / (1.0 - (1.0 + monthly_rate) ** (-np.asarray(months, dtype=float))),
-                           principal / np.asarray(months, dtype=float))
+        annuity = np.where(monthly_rate > 0, principal * monthly_rate / discount_sum, principal / months)
     return float(annuity) if np.ndim(annuity) == 0 else annuity

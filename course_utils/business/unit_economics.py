@@ -51,36 +51,42 @@ def gross_margin(revenue, cost_of_revenue):
 def break_even_units(fixed_costs, price, unit_cost):
     """Units to sell so that profit is zero: fixed costs / (price - unit cost).
 
-    The price must exceed the unit cost, otherwise every sale loses money and no volume breaks even.
+    When the price does not exceed the unit cost every sale loses money, so no volume breaks
+    even: the result is ``inf`` (element-wise), so a worksheet shows "never" instead of crashing.
 
     >>> break_even_units(fixed_costs=50_000, price=20.0, unit_cost=4.0)
     3125.0
+    >>> break_even_units(fixed_costs=50_000, price=20.0, unit_cost=25.0)
+    inf
     """
     fixed_costs = check_nonnegative("fixed_costs", fixed_costs)
     price = check_positive("price", price)
     unit_cost = check_nonnegative("unit_cost", unit_cost)
-    price_array, cost_array = np.broadcast_arrays(np.asarray(price, dtype=float), np.asarray(unit_cost, dtype=float))
-    losing = price_array <= cost_array
-    if np.any(losing):
-        bad_price, bad_cost = price_array[losing].flat[0], cost_array[losing].flat[0]
-        raise ValueError(
-            f"price={bad_price:g} must exceed unit_cost={bad_cost:g}: with a contribution of "
-            f"{bad_price - bad_cost:g} per unit no volume breaks even"
-        )
-    return fixed_costs / (price - unit_cost)
+    contribution = np.asarray(price, dtype=float) - np.asarray(unit_cost, dtype=float)
+    fixed = np.broadcast_to(np.asarray(fixed_costs, dtype=float), np.broadcast(contribution, np.asarray(fixed_costs)).shape)
+    contribution = np.broadcast_to(contribution, fixed.shape)
+    result = np.full(fixed.shape, np.inf)
+    np.divide(fixed, contribution, out=result, where=contribution > 0)
+    if result.ndim == 0:
+        return float(result)
+    if isinstance(fixed_costs, pd.Series) or isinstance(price, pd.Series) or isinstance(unit_cost, pd.Series):
+        index = next(v.index for v in (fixed_costs, price, unit_cost) if isinstance(v, pd.Series))
+        return pd.Series(result, index=index)
+    return result
 
 
 def ltv(arpu, gross_margin, monthly_churn):
     """Customer lifetime value: monthly ARPU x gross margin x expected lifetime (1 / churn months).
 
-    ``gross_margin`` is a fraction in [-1, 1]; ``monthly_churn`` a fraction in (0, 1].
-    This is the simple undiscounted form (Skok, "SaaS Metrics 2.0").
+    ``gross_margin`` is a fraction at most 1 and may be any negative number (a product whose AI
+    cost exceeds twice its price has a margin below -1; its LTV is a loss, not an error);
+    ``monthly_churn`` a fraction in (0, 1]. This is the simple undiscounted form (Skok, "SaaS Metrics 2.0").
 
     >>> ltv(10.0, 0.5, 0.1)
     50.0
     """
     arpu = check_nonnegative("arpu", arpu)
-    gross_margin = check_range("gross_margin", gross_margin, -1.0, 1.0)
+    gross_margin = check_range("gross_margin", gross_margin, -np.inf, 1.0)
     monthly_churn = check_fraction("monthly_churn", monthly_churn, allow_zero=False)
     return arpu * gross_margin / monthly_churn
 
@@ -88,15 +94,24 @@ def ltv(arpu, gross_margin, monthly_churn):
 def cac_payback_months(cac, arpu, gross_margin):
     """Months of gross profit needed to earn back the cost of acquiring a customer.
 
-    cac / (arpu x gross_margin); ARPU and gross margin must both be positive.
+    cac / (arpu x gross_margin). When a customer brings no gross profit (margin <= 0 or ARPU 0)
+    the CAC is never earned back: the result is ``inf``, element-wise.
 
     >>> cac_payback_months(cac=240.0, arpu=20.0, gross_margin=0.6)
     20.0
+    >>> cac_payback_months(cac=240.0, arpu=20.0, gross_margin=-0.1)
+    inf
     """
     cac = check_nonnegative("cac", cac)
-    arpu = check_positive("arpu", arpu)
-    gross_margin = check_range("gross_margin", gross_margin, 0.0, 1.0, low_inclusive=False)
-    return cac / (arpu * gross_margin)
+    arpu = check_nonnegative("arpu", arpu)
+    gross_margin = check_range("gross_margin", gross_margin, -np.inf, 1.0)
+    monthly_gross_profit = np.asarray(arpu, dtype=float) * np.asarray(gross_margin, dtype=float)
+    cac_array = np.asarray(cac, dtype=float)
+    shape = np.broadcast(cac_array, monthly_gross_profit).shape
+    result = np.full(shape, np.inf)
+    np.divide(np.broadcast_to(cac_array, shape), np.broadcast_to(monthly_gross_profit, shape), out=result,
+              where=np.broadcast_to(monthly_gross_profit, shape) > 0)
+    return float(result) if result.ndim == 0 else result
 
 
 def cost_per_million_tokens(tokens_per_second, usd_per_gpu_hour, gpus=1, utilization=1.0):
