@@ -30,12 +30,29 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
 def expected_outputs_for(notebook_path: Path) -> dict:
     """``{cell id: [outputs]}`` recorded for a notebook, or {}."""
     path = EXPECTED_DIR / f"{Path(notebook_path).stem}.json"
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def expected_outputs_mismatch(nb, expected: dict) -> str | None:
+    """Why the recorded outputs no longer fit the notebook's checked cells, or None.
+
+    Outputs are keyed by cell id and ids follow cell positions, so inserting a cell moves them;
+    a stale file would otherwise check nothing (or the wrong cell) without failing.
+    """
+    checked = {c.get("id") for c in nb.cells
+               if c.cell_type == "code" and c.source.lstrip().startswith(CHECK_MARKER)}
+    if checked == set(expected):
+        return None
+    return (f"checked cells {sorted(checked)} but recorded outputs for {sorted(expected)}; "
+            "re-record with `python tools/record_expected_outputs.py <notebook>` and read the numbers")
 
 
 def _install_expected_outputs_reader() -> None:
@@ -54,6 +71,9 @@ def _install_expected_outputs_reader() -> None:
         def read(path, as_version, **kwargs):
             nb = nbformat.read(path, as_version=as_version, **kwargs)
             expected = expected_outputs_for(path)
+            problem = expected_outputs_mismatch(nb, expected)
+            if problem:
+                raise ValueError(f"{path}: {problem}")
             for number, cell in enumerate(nb.cells, start=1):
                 if cell.cell_type == "code" and cell.get("id") in expected:
                     cell.outputs = [nbformat.from_dict(o) for o in expected[cell["id"]]]
