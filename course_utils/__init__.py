@@ -14,6 +14,8 @@ Modules, one job each:
 
 __version__ = "0.1.0"
 
-#: GitHub repository that hosts the course; the Colab badges point here.
+#: GitHub repository that hosts the course, defined here only: the Colab badges, the setup cell's
+#: install URL and the README's badges are built from it (pyproject.toml's URL is checked by a test).
 GITHUB_REPO = "ai-startup-course/ai-big-models-startup"
 GITHUB_BRANCH = "main"
+GITHUB_URL = f"https://github.com/{GITHUB_REPO}"

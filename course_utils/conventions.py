@@ -15,18 +15,26 @@ from pathlib import PurePosixPath
 
 import nbformat
 
-from . import GITHUB_BRANCH, GITHUB_REPO
+from . import GITHUB_BRANCH, GITHUB_REPO, GITHUB_URL
 
 COLAB_PREFIX = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{GITHUB_BRANCH}/"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
-#: Installs the package only on Colab; locally the package is already installed (make course/test).
+#: What the setup cell installs: the package from the course's repository (one definition of
+#: the URL, in ``course_utils.GITHUB_REPO``).
+INSTALL_REQUIREMENT = f"course-utils @ git+{GITHUB_URL}@{GITHUB_BRANCH}"
+
+#: Installs the package wherever it is missing: Colab, Kaggle, Binder, a bare Jupyter. A checkout
+#: set up with ``make lab`` has it, so nothing happens there. The cell cannot import the package to
+#: decide (it is the cell that installs it), so it asks the import system; ``invalidate_caches``
+#: lets the next cell import the package that appeared while the kernel ran.
 SETUP_CELL_SOURCE = (
-    "# Setup: on Colab, install the course package (locally, `make lab` has installed it already).\n"
-    "import sys\n"
+    "# Setup: install the course package where it is missing (Colab, Kaggle, Binder, a bare Jupyter).\n"
+    "import importlib.util\n"
     "\n"
-    'if "google.colab" in sys.modules:\n'
-    f'    %pip install -q "course-utils @ git+https://github.com/{GITHUB_REPO}@{GITHUB_BRANCH}"'
+    'if importlib.util.find_spec("course_utils") is None:\n'
+    f'    %pip install -q "{INSTALL_REQUIREMENT}"\n'
+    "    importlib.invalidate_caches()"
 )
 
 PARAMETERS_TAG = "parameters"
