@@ -8,7 +8,7 @@ OUT    ?= build
 SMOKE  ?=
 RUN_FLAGS := $(if $(SMOKE),--smoke,)
 
-.PHONY: course test lab lint exercises clean
+.PHONY: course test test-student lab lint exercises clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ test: $(VENV)/.installed-dev
 	$(BIN)/course lint
 	$(BIN)/course build-exercises --check
 	$(BIN)/python -m pytest
+
+# A second venv with only what a student installs (`pip install -e ".[lab]"`): every exercise
+# master (solutions, visible checks, hidden tests) must run in it.
+STUDENT_VENV := .venv-student
+$(STUDENT_VENV)/.installed: pyproject.toml
+	rm -rf $(STUDENT_VENV)
+	$(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(STUDENT_VENV)/bin/python -m pip install -q -e ".[lab]"
+	touch $@
+
+test-student: $(VENV)/.installed-dev $(STUDENT_VENV)/.installed
+	COURSE_STUDENT_PYTHON=$(abspath $(STUDENT_VENV))/bin/python $(BIN)/python -m pytest -p no:cacheprovider tests/test_student_install.py
 
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/

@@ -8,6 +8,7 @@ and key numbers; the exit code is 1 when any notebook failed, naming the failing
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -22,6 +23,9 @@ NOTEBOOK_RE = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
 # many minutes (chapter 04 trains on 50,000 images), so full mode allows an hour per cell.
 SMOKE_CELL_TIMEOUT_S = 600
 FULL_CELL_TIMEOUT_S = 3600
+#: Seconds per chapter measured by ``course run`` on the reference machine (a 2-core CPU, no
+#: GPU); written by ``tools/record_run_times.py`` from a run's ``summary.json``.
+MEASURED_TIMES_FILE = Path(__file__).with_name("measured_run_times.json")
 
 
 @dataclass
@@ -115,6 +119,10 @@ def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
     return run
 
 
+GPU_NOTE = ("Chapters that train at scale use a GPU when one is found and run a CPU-sized "
+            "version otherwise; each says which in its output.")
+
+
 def _format_value(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -141,7 +149,42 @@ def write_summary(runs: list[ChapterRun], out_dir: Path, smoke: bool, seed: int)
                      f"{run.seconds:.1f} | {sources} | {keys} |")
     path = out_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    machine = {"mode": "smoke" if smoke else "full", "seed": seed, "cpu_count": os.cpu_count(),
+               "chapters": {r.chapter: {"notebook": r.notebook.name, "status": r.status,
+                                        "seconds": round(r.seconds, 1), "results": r.results}
+                            for r in runs}}
+    (out_dir / "summary.json").write_text(json.dumps(machine, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def load_measured_times(path: Path = MEASURED_TIMES_FILE) -> dict:
+    """The reference timings (``{"machine": ..., "smoke": {NN: s}, "full": {NN: s}}``), or {}."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def estimate(notebooks: list[Path], smoke: bool, measured: dict | None = None) -> str:
+    """One line to print before a run: the expected total time, from measured reference runs.
+
+    >>> estimate([Path("01_a.ipynb"), Path("02_b.ipynb")], smoke=False,
+    ...          measured={"machine": "a 2-core CPU", "full": {"01": 30, "02": 90}})
+    'Estimated time: about 2 min for 2 chapter(s) in full mode (measured on a 2-core CPU).'
+    """
+    measured = load_measured_times() if measured is None else measured
+    mode = "smoke" if smoke else "full"
+    table = measured.get(mode, {})
+    chapters = [nb.name[:2] for nb in notebooks]
+    known = [table[c] for c in chapters if c in table]
+    if not known:
+        return f"Estimated time: unknown (no measured {mode}-mode times for these chapters)."
+    text = (f"Estimated time: about {max(1, round(sum(known) / 60))} min for {len(chapters)} chapter(s) "
+            f"in {mode} mode (measured on {measured.get('machine', 'the reference machine')}).")
+    missing = [c for c in chapters if c not in table]
+    if missing:
+        text += f" Not measured: chapter(s) {', '.join(missing)}."
+    return text
 
 
 def run_course(notebook_dir: Path, out_dir: Path, smoke: bool, seed: int = 42,
@@ -151,6 +194,8 @@ def run_course(notebook_dir: Path, out_dir: Path, smoke: bool, seed: int = 42,
 
     out_dir = Path(out_dir).resolve()
     notebooks = find_notebooks(Path(notebook_dir).resolve(), only)
+    if progress:
+        print(estimate(notebooks, smoke), GPU_NOTE if not smoke else "", flush=True)
     runs = []
     bar = tqdm(notebooks, desc="course run", unit="chapter", disable=not progress)
     for notebook in bar:
