@@ -1,8 +1,10 @@
-"""Plots that several chapters share: confusion matrix, training history, image grid,
-reliability diagram.
+"""Plots that several chapters share: the course theme, confusion matrix, training history,
+image grid, reliability diagram, bootstrap distribution, group comparison.
 
 Every function draws a titled, labelled figure and returns the matplotlib object it drew on
-(the caller decides when to ``plt.show()``). Matplotlib is imported inside the functions.
+(the caller decides when to ``plt.show()``). Matplotlib and seaborn are imported inside the
+functions, so ``import course_utils`` stays light. Seaborn draws the heat maps, distributions
+and group comparisons; plain matplotlib the rest, where it is clearer.
 
 >>> import numpy as np
 >>> ax = plot_confusion_matrix(np.array([[5, 1], [2, 7]]), class_names=["no", "yes"])
@@ -15,6 +17,21 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+
+
+COURSE_THEME = {"context": "notebook", "style": "whitegrid", "palette": "colorblind"}
+
+
+def use_course_theme() -> dict:
+    """Set the one plot theme of the course (seaborn's ``whitegrid`` style, ``notebook`` context,
+    colour-blind-safe palette) for every later figure; each chapter calls it once at the top.
+
+    Returns the settings it applied.
+    """
+    import seaborn as sns
+
+    sns.set_theme(**COURSE_THEME)
+    return dict(COURSE_THEME)
 
 
 def _axes(ax, figsize):
@@ -45,17 +62,16 @@ def plot_confusion_matrix(matrix, class_names: Sequence[str] | None = None, norm
     if normalize:
         totals = matrix.sum(axis=1, keepdims=True)
         shown = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+    import seaborn as sns
+
     ax = _axes(ax, (1.0 + 0.55 * n, 0.8 + 0.5 * n))
-    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(shown.max(), 1))
-    ax.figure.colorbar(image, ax=ax, label="share of true class" if normalize else "count")
-    threshold = (1 if normalize else shown.max()) / 2
-    for i in range(n):
-        for j in range(n):
-            text = f"{shown[i, j]:.2f}" if normalize else f"{int(round(shown[i, j]))}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if shown[i, j] > threshold else "black")
-    ax.set_xticks(range(n), class_names, rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
-    ax.set_yticks(range(n), class_names)
+    sns.heatmap(shown, annot=True, fmt=".2f" if normalize else ".0f", annot_kws={"fontsize": 8},
+                cmap="Blues", vmin=0, vmax=1 if normalize else max(shown.max(), 1), square=True,
+                linewidths=0.5, linecolor="white", xticklabels=list(class_names),
+                yticklabels=list(class_names), ax=ax,
+                cbar_kws={"label": "share of true class" if normalize else "count (cases)"})
+    ax.tick_params(axis="x", labelrotation=45 if n > 4 else 0)
+    ax.tick_params(axis="y", labelrotation=0)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
@@ -135,22 +151,78 @@ def image_grid(images, labels=None, class_names: Sequence[str] | None = None, pr
     return fig
 
 
-def reliability_diagram(bins, title: str = "Reliability diagram", ax=None):
+def reliability_diagram(bins, title: str = "Reliability diagram", ax=None,
+                        xlabel: str = "predicted confidence (probability)",
+                        ylabel: str = "observed accuracy (share correct)"):
     """Accuracy against mean confidence per bin (from :func:`course_utils.evaluation.reliability_bins`),
-    with the diagonal of perfect calibration and the ECE in the legend."""
+    with the diagonal of perfect calibration and the ECE in the legend.
+
+    For a binary model's probability of the positive class (bins of ``P(y=1)`` against the
+    observed share of positives, as ``sklearn.calibration.calibration_curve`` bins them), pass
+    labels that say so."""
     ax = _axes(ax, (4.2, 4.0))
     filled = bins.count > 0
     centres = (bins.edges[:-1] + bins.edges[1:]) / 2
     width = bins.edges[1] - bins.edges[0]
     ax.bar(centres[filled], bins.accuracy[filled], width=width * 0.9, alpha=0.7, edgecolor="k",
-           label=f"accuracy in bin (ECE {bins.ece():.3f})")
+           label=f"observed in bin (ECE {bins.ece():.3f})")
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     ax.plot(bins.mean_confidence[filled], bins.accuracy[filled], "o", color="C3", ms=4,
             label="mean confidence in bin")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted confidence (probability)")
-    ax.set_ylabel("observed accuracy (share correct)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def bootstrap_distribution(samples, low: float, high: float, estimate: float | None = None,
+                           xlabel: str = "statistic on a resampled set", title: str = "Bootstrap distribution",
+                           ax=None):
+    """Histogram (with a density curve) of bootstrap replicates and the interval ``[low, high]``
+    marked on it; ``estimate`` (the statistic on the original sample) is marked too when given."""
+    import seaborn as sns
+
+    samples = np.asarray(samples, dtype=float).ravel()
+    if samples.size < 2 or not np.isfinite(samples).all():
+        raise ValueError(f"samples must hold at least 2 finite replicates, got {samples.size} values")
+    if not low <= high:
+        raise ValueError(f"low={low} must not exceed high={high}")
+    ax = _axes(ax, (5.5, 3.4))
+    sns.histplot(samples, bins=30, kde=True, stat="count", ax=ax, label="bootstrap replicates")
+    ax.axvspan(low, high, color="C3", alpha=0.12, label=f"95% interval {low:.4g} to {high:.4g}")
+    if estimate is not None:
+        ax.axvline(estimate, color="k", linestyle="--", label=f"on the test set: {estimate:.4g}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("resamples (count)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def group_rates(table, rates: Sequence[str] = ("selection_rate", "tpr", "fpr"),
+                title: str = "Rates by group", ax=None):
+    """Grouped bars of per-group rates (a frame indexed by group with one column per rate, such as
+    :func:`course_utils.fairness.group_metrics` returns), one colour per group."""
+    import pandas as pd
+    import seaborn as sns
+
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"table must be a pandas DataFrame indexed by group, got {type(table).__name__}")
+    missing = [r for r in rates if r not in table.columns]
+    if missing:
+        raise ValueError(f"table has no column(s) {missing}; it has {list(table.columns)}")
+    long = (table[list(rates)].rename_axis("group").reset_index()
+            .melt(id_vars="group", var_name="rate", value_name="value"))
+    ax = _axes(ax, (6.0, 3.6))
+    sns.barplot(data=long, x="rate", y="value", hue="group", ax=ax)
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.2f", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("rate (selection: P(pred = 1); TPR: P(pred = 1 | y = 1); FPR: P(pred = 1 | y = 0))")
+    ax.set_ylabel("rate (fraction of group)")
+    ax.set_title(title)
+    ax.legend(title="group", fontsize=8)
     return ax

@@ -43,6 +43,8 @@ __all__ = [
     "decimal_year",
     "fit_log_growth",
     "load_notable_models",
+    "PriceQuote",
+    "median_gpu_price",
 ]
 
 
@@ -165,3 +167,41 @@ def fit_log_growth(years, values, confidence: float = 0.95) -> GrowthFit:
         r_squared=1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
         n=n,
     )
+
+
+GPU_PRICES_FILE = "gpu_prices.csv"
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """The median of a set of price quotes, with how many there were and their range."""
+
+    median: float
+    n_quotes: int
+    low: float
+    high: float
+    description: str
+
+    def __str__(self) -> str:
+        return (f"{self.median:.2f} USD, median of {self.n_quotes} {self.description} "
+                f"(range {self.low:.2f}-{self.high:.2f})")
+
+
+def median_gpu_price(hardware: str = "NVIDIA H100 SXM5 80GB", price_type: str = "on_demand",
+                     year: int = 2025, path=None) -> PriceQuote:
+    """Median quote in ``data/gpu_prices.csv`` for one GPU, price type and year (chapter 01 prices
+    a GPU-hour with it; chapter 09 takes the same median).
+
+    >>> round(median_gpu_price().median, 2)
+    3.62
+    """
+    prices = pd.read_csv(path or data_file(GPU_PRICES_FILE), parse_dates=["date"])
+    chosen = prices[(prices["hardware"] == hardware) & (prices["price_type"] == price_type)
+                    & (prices["date"].dt.year == year)]
+    if chosen.empty:
+        raise ValueError(f"no {price_type!r} quotes for {hardware!r} in {year} in {GPU_PRICES_FILE}; "
+                         f"hardware there: {sorted(prices['hardware'].unique())}, "
+                         f"price types: {sorted(prices['price_type'].unique())}")
+    usd = chosen["usd"].astype(float)
+    return PriceQuote(float(usd.median()), int(len(usd)), float(usd.min()), float(usd.max()),
+                      f"{year} {price_type.replace('_', '-')} quotes for the {hardware} ({GPU_PRICES_FILE})")

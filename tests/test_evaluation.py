@@ -125,3 +125,61 @@ def test_bootstrap_ci_custom_metric():
 def test_bootstrap_ci_rejects_bad_input(kwargs, word):
     with pytest.raises(ValueError, match=word):
         ev.bootstrap_ci([0, 1, 1], [0, 1, 0], **kwargs)
+
+
+# --------------------------------------------------------------------------- library oracles
+
+def _scipy_rng_kwarg(seed):
+    import scipy
+
+    major_minor = tuple(int(part) for part in scipy.__version__.split(".")[:2])
+    # scipy 1.15 renamed random_state to rng; both take a numpy Generator
+    return {"rng": np.random.default_rng(seed)} if major_minor >= (1, 15) else {"random_state": np.random.default_rng(seed)}
+
+
+@pytest.mark.parametrize("n, confidence, seed", [(300, 0.95, 5), (57, 0.9, 11), (1000, 0.99, 2)])
+def test_bootstrap_ci_equals_scipy_percentile_bootstrap(n, confidence, seed):
+    """Same Generator, same resample indices: scipy.stats.bootstrap (percentile, paired) must give
+    the very same interval, so any slip in resampling or quantiles shows up."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed + 100)
+    y = rng.integers(0, 3, n)
+    pred = np.where(rng.random(n) < 0.8, y, (y + 1) % 3)
+    ours = ev.bootstrap_ci(y, pred, n_resamples=2000, confidence=confidence, seed=seed)
+    theirs = stats.bootstrap((y, pred), lambda a, b, axis=-1: np.mean(a == b, axis=axis), paired=True,
+                             vectorized=True, n_resamples=2000, confidence_level=confidence,
+                             method="percentile", **_scipy_rng_kwarg(seed)).confidence_interval
+    assert ours.low == pytest.approx(theirs.low, abs=1e-12)
+    assert ours.high == pytest.approx(theirs.high, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_bins", [3, 10, 15])
+def test_reliability_bins_equal_sklearn_calibration_curve(n_bins):
+    """scikit-learn's uniform calibration curve gives the per-bin accuracy and mean confidence of
+    the non-empty bins; the ECE follows from them and the bin counts."""
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(n_bins)
+    confidence = rng.beta(5, 2, 2000)  # continuous: no value sits on a bin edge, where conventions differ
+    correct = (rng.random(2000) < confidence ** 1.5).astype(int)  # over-confident on purpose
+    bins = ev.reliability_bins(confidence, correct, n_bins=n_bins)
+    accuracy, mean_confidence = calibration_curve(correct, confidence, n_bins=n_bins, strategy="uniform")
+    filled = bins.count > 0
+    np.testing.assert_allclose(bins.accuracy[filled], accuracy, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(bins.mean_confidence[filled], mean_confidence, rtol=0, atol=1e-12)
+    counts = np.histogram(confidence, bins=np.linspace(0, 1, n_bins + 1))[0]
+    ece_from_sklearn = np.sum(counts[counts > 0] / counts.sum() * np.abs(accuracy - mean_confidence))
+    assert bins.ece() == pytest.approx(ece_from_sklearn, abs=1e-12)
+    assert bins.ece() > 0.02  # the data were built over-confident, so the check is not vacuous
+
+
+def test_per_class_accuracy_equals_sklearn_recall_per_class_with_missing_class():
+    from sklearn.metrics import recall_score
+
+    y_true = np.array([0, 0, 1, 1, 1, 3, 3, 3, 3])
+    y_pred = np.array([0, 1, 1, 1, 0, 3, 2, 3, 0])
+    ours = ev.per_class_accuracy(y_true, y_pred, n_classes=4)
+    theirs = recall_score(y_true, y_pred, labels=[0, 1, 3], average=None)
+    np.testing.assert_allclose(ours[[0, 1, 3]], theirs)
+    assert np.isnan(ours[2])  # class 2 never occurs, so it has no recall

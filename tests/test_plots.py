@@ -89,3 +89,52 @@ def test_reliability_diagram_shows_ece():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(f"ECE {bins.ece():.3f}" in label for label in labels)
     assert ax.get_xlabel().startswith("predicted confidence")
+
+
+def test_course_theme_is_set_once_and_seaborn_stays_lazy():
+    import subprocess
+    import sys
+
+    code = ("import sys, course_utils, course_utils.plots; "
+            "assert 'seaborn' not in sys.modules, 'import course_utils.plots must not import seaborn'; "
+            "print(course_utils.plots.use_course_theme()); "
+            "import matplotlib; print(matplotlib.rcParams['axes.grid'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "whitegrid" in out and out.strip().endswith("True")
+
+
+def test_bootstrap_distribution_marks_interval_and_estimate():
+    rng = np.random.default_rng(0)
+    ax = plots.bootstrap_distribution(rng.normal(0.9, 0.01, 500), 0.88, 0.92, estimate=0.9,
+                                      xlabel="accuracy (share correct)", title="Boot")
+    assert ax.get_title() == "Boot" and ax.get_xlabel() == "accuracy (share correct)"
+    assert ax.get_ylabel() == "resamples (count)"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("95% interval 0.88 to 0.92" in text for text in labels)
+    assert any("0.9" in text and "test set" in text for text in labels)
+
+
+@pytest.mark.parametrize("samples, low, high, word", [
+    ([1.0], 0, 1, "at least 2"),
+    ([1.0, np.nan], 0, 1, "finite"),
+    ([1.0, 2.0], 2, 1, "must not exceed"),
+])
+def test_bootstrap_distribution_rejects_bad_input(samples, low, high, word):
+    with pytest.raises(ValueError, match=word):
+        plots.bootstrap_distribution(samples, low, high)
+
+
+def test_group_rates_one_bar_per_group_and_rate():
+    import pandas as pd
+
+    table = pd.DataFrame({"selection_rate": [0.6, 0.8], "tpr": [0.7, 0.9], "fpr": [0.3, 0.5]},
+                         index=pd.Index(["A", "B"], name="group"))
+    ax = plots.group_rates(table, title="Groups")
+    heights = sorted(round(p.get_height(), 2) for p in ax.patches if p.get_height() > 0)
+    assert heights == [0.3, 0.5, 0.6, 0.7, 0.8, 0.9]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B"]
+    assert ax.get_ylabel() == "rate (fraction of group)" and ax.get_title() == "Groups"
+    with pytest.raises(ValueError, match="no column"):
+        plots.group_rates(table, rates=("ppv",))
+    with pytest.raises(ValueError, match="DataFrame"):
+        plots.group_rates({"tpr": [1]})

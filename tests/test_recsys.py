@@ -137,3 +137,34 @@ def test_gini():
     assert gini([5, 5, 5]) == 0.0
     assert gini([0, 0, 0, 4]) == pytest.approx(0.75)
     assert recsys.gini([1, 2, 3]) == pytest.approx(2 / 9)
+
+
+# --------------------------------------------------------------------------- library oracles
+
+def _as_vectors(recommended, relevant, n_items):
+    """A ranked list as scikit-learn's score vector (strictly decreasing over the list, lower for
+    the rest) and the relevant set as a 0/1 relevance vector."""
+    scores = np.zeros(n_items)
+    for rank, item in enumerate(recommended):
+        scores[item] = len(recommended) - rank
+    truth = np.zeros(n_items)
+    truth[list(relevant)] = 1
+    return truth, scores
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranking_metrics_equal_sklearn(seed):
+    from sklearn.metrics import ndcg_score, precision_score, recall_score
+
+    rng = np.random.default_rng(seed)
+    n_items = 40
+    recommended = list(rng.permutation(n_items)[:10])
+    relevant = set(rng.choice(n_items, size=int(rng.integers(1, 15)), replace=False).tolist())
+    truth, scores = _as_vectors(recommended, relevant, n_items)
+    for k in (1, 3, 5, 10):
+        flagged = np.zeros(n_items, dtype=int)
+        flagged[recommended[:k]] = 1
+        assert recsys.ndcg_at_k(recommended, relevant, k) == pytest.approx(
+            ndcg_score(truth[None], scores[None], k=k), abs=1e-12)
+        assert recsys.precision_at_k(recommended, relevant, k) == pytest.approx(precision_score(truth, flagged))
+        assert recsys.recall_at_k(recommended, relevant, k) == pytest.approx(recall_score(truth, flagged))

@@ -131,3 +131,31 @@ def test_str_mentions_rate_and_interval():
 def test_bad_input_is_rejected_clearly(years, values, kwargs, match):
     with pytest.raises(ValueError, match=match):
         scaling.fit_log_growth(years, values, **kwargs)
+
+
+def test_median_gpu_price_is_the_median_of_the_matching_rows(tmp_path):
+    from course_utils.scaling import median_gpu_price
+
+    table = pd.DataFrame({
+        "date": ["2025-01-05", "2025-02-01", "2025-03-01", "2024-06-01", "2025-01-01"],
+        "hardware": ["G"] * 4 + ["other"],
+        "price_type": ["on_demand", "on_demand", "on_demand", "on_demand", "on_demand"],
+        "usd": [3.0, 9.0, 4.0, 100.0, 100.0],
+    })
+    path = tmp_path / "prices.csv"
+    table.to_csv(path, index=False)
+    quote = median_gpu_price("G", "on_demand", 2025, path=path)
+    assert (quote.median, quote.n_quotes, quote.low, quote.high) == (4.0, 3, 3.0, 9.0)
+    with pytest.raises(ValueError, match="no 'commit_3yr' quotes"):
+        median_gpu_price("G", "commit_3yr", 2025, path=path)
+
+
+def test_shipped_h100_median_matches_pandas():
+    from course_utils.paths import data_file
+    from course_utils.scaling import median_gpu_price
+
+    prices = pd.read_csv(data_file("gpu_prices.csv"), parse_dates=["date"])
+    rows = prices[(prices["hardware"] == "NVIDIA H100 SXM5 80GB") & (prices["price_type"] == "on_demand")
+                  & (prices["date"].dt.year == 2025)]
+    quote = median_gpu_price()
+    assert quote.median == pytest.approx(rows["usd"].median()) and quote.n_quotes == len(rows) > 3
