@@ -338,3 +338,27 @@ def test_curated_values_pass_the_validators():
     market = pd.read_csv(data_file("ai_funding_market.csv"), parse_dates=["date"])
     prices = market[market["metric"] == "api_price_usd_per_mtok"]
     assert len(prices) >= 6 and (prices["value"] > 0).all()
+
+
+ALL_DATA_FILES = sorted(path.name for path in data_file("pue.csv").parent.glob("*.csv"))
+
+
+@pytest.mark.parametrize("name", ALL_DATA_FILES)
+def test_every_data_row_has_a_source_a_reader_can_open(name):
+    table = pd.read_csv(data_file(name))
+    url_column = "url" if "url" in table.columns else "source_url"
+    assert table["source"].notna().all(), f"{name}: a row without a source"
+    assert table[url_column].astype(str).str.startswith("http").all(), f"{name}: a row without an http(s) link"
+
+
+def test_gpu_purchase_rows_say_whether_the_server_is_included():
+    prices = pd.read_csv(data_file("gpu_prices.csv"))
+    purchases = prices[prices["price_type"] == "purchase"]
+    assert set(purchases["price_basis"]) == {"GPU board", "per-GPU share of a server system (includes the server)"}
+    # the review's five H100 system rows (DGX H100, Supermicro server) are marked as such
+    h100_systems = purchases[(purchases["hardware"] == "NVIDIA H100 SXM5 80GB")
+                             & purchases["price_basis"].str.startswith("per-GPU share")]
+    assert sorted(h100_systems["usd"]) == [37080.5, 41197.5, 41217.0, 44489.88, 46875.0]
+    # the H100 row whose quote URL is an A100 page is flagged in the data itself
+    flagged = prices[prices["verification"].str.startswith("UNVERIFIED")]
+    assert list(flagged["original_quote_url"].str.contains("a100-80gb")) == [True]
