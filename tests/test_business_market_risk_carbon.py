@@ -362,3 +362,16 @@ def test_gpu_purchase_rows_say_whether_the_server_is_included():
     # the H100 row whose quote URL is an A100 page is flagged in the data itself
     flagged = prices[prices["verification"].str.startswith("UNVERIFIED")]
     assert list(flagged["original_quote_url"].str.contains("a100-80gb")) == [True]
+
+
+def test_terminal_value_is_gordon_growth_on_the_last_flow_and_floored_at_zero():
+    args = dict(n_simulations=50, years=3, initial_investment=1e6, first_year_revenue=1e6, growth_mean=0.2,
+                growth_sd=0.0, gross_margin=0.5, annual_fixed_costs=2e5, discount_rate=0.12, seed=0)
+    plain, flows = business.simulate_npv(**args, return_cash_flows=True)
+    with_tv = business.simulate_npv(**args, terminal_growth=0.03)
+    terminal = flows[0, -1] * 1.03 / (0.12 - 0.03)
+    assert with_tv[0] == pytest.approx(plain[0] + terminal / 1.12 ** 3)
+    losing = business.simulate_npv(**{**args, "annual_fixed_costs": 5e6}, terminal_growth=0.03)
+    assert losing[0] == pytest.approx(business.simulate_npv(**{**args, "annual_fixed_costs": 5e6})[0])
+    with pytest.raises(ValueError, match="terminal_growth"):
+        business.simulate_npv(**args, terminal_growth=0.12)

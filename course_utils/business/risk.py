@@ -121,6 +121,7 @@ def simulate_npv(
     discount_rate,
     seed=0,
     return_cash_flows=False,
+    terminal_growth=None,
 ):
     """Monte Carlo NPV of a simple startup plan; returns one NPV per simulated future.
 
@@ -128,6 +129,11 @@ def simulate_npv(
     (floored at -100%: revenue cannot go negative); cash flow = revenue x gross margin - fixed
     costs; year 0 carries ``-initial_investment``. Seeded, so the same inputs give the same NPVs.
     With ``return_cash_flows=True`` also returns the (n_simulations, years + 1) cash-flow matrix.
+
+    ``terminal_growth`` (a yearly rate below ``discount_rate``) adds the value of the years after
+    the horizon to the last year's flow: the Gordon growth value CF_last x (1 + g) / (r - g),
+    floored at zero because the owners can close a business that keeps losing money. Without it
+    everything after the last year is worth nothing, which biases a young company's NPV down.
 
     >>> npvs = simulate_npv(1000, 5, 1e6, 5e5, 0.3, 0.2, 0.6, 2e5, 0.12, seed=1)
     >>> npvs.shape
@@ -147,6 +153,13 @@ def simulate_npv(
     growth = np.maximum(rng.normal(growth_mean, growth_sd, size=(n_simulations, years - 1)), -1.0)
     revenue = first_year_revenue * np.concatenate([np.ones((n_simulations, 1)), np.cumprod(1 + growth, axis=1)], axis=1)
     flows = np.concatenate([np.full((n_simulations, 1), -initial_investment), revenue * gross_margin - annual_fixed_costs], axis=1)
+    if terminal_growth is not None:
+        rate = check_range("discount_rate", discount_rate, -1.0, 1.0, low_inclusive=False)
+        growth = check_range("terminal_growth", terminal_growth, -1.0, 1.0)
+        if not growth < rate:
+            raise ValueError(f"terminal_growth={growth:g} must be below discount_rate={rate:g}: "
+                             "a perpetuity growing as fast as the discount rate has no finite value")
+        flows[:, -1] += np.maximum(flows[:, -1] * (1 + growth) / (rate - growth), 0.0)
     values = npv(flows, discount_rate)
     return (values, flows) if return_cash_flows else values
 
