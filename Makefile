@@ -8,7 +8,7 @@ OUT    ?= build
 SMOKE  ?=
 RUN_FLAGS := $(if $(SMOKE),--smoke,)
 
-.PHONY: course test test-student lab lint exercises clean
+.PHONY: course test test-colab test-student lab lint exercises clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,29 @@ $(STUDENT_VENV)/.installed: pyproject.toml
 
 test-student: $(VENV)/.installed-dev $(STUDENT_VENV)/.installed
 	COURSE_STUDENT_PYTHON=$(abspath $(STUDENT_VENV))/bin/python $(BIN)/python -m pytest -p no:cacheprovider tests/test_student_install.py
+
+# A Colab-like second environment: Python 3.13 with Colab's published versions
+# (constraints/colab/) as constraints; the main venv keeps the newest versions. Checks that a wheel
+# resolves on Colab's image, that this venv really has Colab's versions, then runs the smoke
+# notebooks, the fast unit tests and one real grading run (a master must get full marks).
+COLAB_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
+COLAB_VENV   := .venv-colab
+COLAB_FREEZE := constraints/colab/pip-freeze-2026-08.txt
+COLAB_OUT    := $(abspath build/colab)
+
+$(COLAB_VENV)/.installed: pyproject.toml $(COLAB_FREEZE)
+	rm -rf $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python tools/colab_stack.py constraints --freeze $(COLAB_FREEZE) --out $(COLAB_VENV)/constraints.txt
+	$(COLAB_VENV)/bin/python -m pip install -q -c $(COLAB_VENV)/constraints.txt -e ".[dev]"
+	touch $@
+
+test-colab: $(COLAB_VENV)/.installed
+	$(COLAB_VENV)/bin/python tools/colab_stack.py verify-env --freeze $(COLAB_FREEZE)
+	$(COLAB_VENV)/bin/python tools/colab_stack.py check
+	$(COLAB_VENV)/bin/course run --smoke --out $(COLAB_OUT)/run
+	$(COLAB_VENV)/bin/python -m pytest -p no:cacheprovider -q -m "not slow" course_utils tests
+	$(COLAB_VENV)/bin/python tools/colab_stack.py grade-master 01 --out $(COLAB_OUT)/grade
 
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/

@@ -123,10 +123,10 @@ def parse_json_body(body: bytes) -> Any:
 
     >>> parse_json_body(b'{"instances": [1]}')
     {'instances': [1]}
-    >>> parse_json_body(b'{"instances": [1,]}')
+    >>> parse_json_body(b'{"instances": [1 2]}')
     Traceback (most recent call last):
     ...
-    course_utils.serving.RequestError: 400 malformed_json: body is not valid JSON: Expecting value at line 1, column 18
+    course_utils.serving.RequestError: 400 malformed_json: body is not valid JSON: Expecting ',' delimiter at line 1, column 18
     """
     try:
         text = body.decode("utf-8")

@@ -80,7 +80,11 @@ def find_master(assignment: str, solutions_dir: Path) -> Path:
     if candidate.suffix == ".ipynb" and candidate.is_file():
         return candidate
     if not solutions_dir.is_dir():
-        raise GraderError(f"solutions folder {solutions_dir} not found; run from the course checkout or pass --solutions")
+        from .. import GITHUB_URL
+
+        raise GraderError(f"no folder of masters at {solutions_dir}: the masters (solutions/NN_*.ipynb) hold the "
+                          f"answers, so the installed package does not ship them. Run `course grade` in a clone of "
+                          f"{GITHUB_URL} (or a folder with solutions/ in it), or pass --solutions DIR")
     masters = sorted(solutions_dir.glob("*.ipynb"))
     matches = [m for m in masters if m.stem == assignment or m.stem.split("_")[0] == assignment]
     if len(matches) != 1:
@@ -738,7 +742,8 @@ def register(subparsers) -> None:
     parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
                         help="auto: bubblewrap when it works here, else warn and run unsandboxed")
     parser.add_argument("--force", action="store_true", help="regrade submissions already graded in OUT")
-    parser.add_argument("--solutions", help="folder of masters (default: solutions/ of this checkout)")
+    parser.add_argument("--solutions", help="folder of masters (default: solutions/ of this checkout, or of the "
+                        "current folder when the package is installed from a wheel)")
     parser.add_argument("-p", "--parameter", action="append", type=_parameter, metavar="NAME=VALUE",
                         help="notebook parameter (default SMOKE=True and the master's SEED)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

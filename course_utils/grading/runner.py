@@ -10,6 +10,7 @@ file descriptor ``REPORT_FD``, which the student's kernel does not inherit, one 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 
@@ -48,9 +49,11 @@ def main(job_path: str, report_fd: str) -> int:
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
+    # nbclient's timeouts are Integer traits: traitlets 5.7 (Colab's) refuses any float, even 120.0,
+    # and newer ones a fractional one (--cell-timeout 2.5), so round up to whole seconds.
     client = CappedClient(
-        nb, timeout=job["cell_timeout"], kernel_name="python3", allow_errors=True, record_timing=False,
-        startup_timeout=job.get("startup_timeout", 60), resources={"metadata": {"path": job["workdir"]}},
+        nb, timeout=math.ceil(job["cell_timeout"]), kernel_name="python3", allow_errors=True, record_timing=False,
+        startup_timeout=math.ceil(job.get("startup_timeout", 60)), resources={"metadata": {"path": job["workdir"]}},
         iopub_timeout=10, raise_on_iopub_timeout=False,
     )
     out_path = job["executed"]
