@@ -9,10 +9,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import platform as _platform
 import random
+import re
 import sys
+import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -58,6 +62,112 @@ def keras_backend() -> str:
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
+# --------------------------------------------------------------------------- quiet TensorFlow start-up
+# TensorFlow reads this when it loads; "2" drops its INFO and WARNING lines and keeps errors.
+# setdefault: a user's own choice wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+#: Lines TensorFlow's C++ libraries write to stderr while they load, on every CPU-only machine.
+#: TensorFlow 2.21 logs them from static initialisers, before it reads ``TF_CPP_MIN_LOG_LEVEL``,
+#: so the variable cannot hide them; they reach the notebook because ipykernel forwards fd 2.
+TF_STARTUP_NOISE = (
+    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
+    re.compile(r"^[IW]\d{4} .*\] oneDNN custom operations are on\."),
+    re.compile(r"^[IW]\d{4} .*cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"),
+    re.compile(r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$"),
+)
+#: Lines that say "no CUDA GPU here": noise on a machine without one, a real problem on a machine
+#: with one (so they are kept there, see :func:`nvidia_gpu_present`).
+TF_NO_GPU_NOISE = (
+    re.compile(r"^[IW]\d{4} .*\] Could not find cuda drivers on your machine, GPU will not be used\.$"),
+    re.compile(r"^E\d{4} .*\] failed call to cuInit: "),
+)
+
+_stderr_lock = threading.Lock()
+
+
+def nvidia_gpu_present() -> bool:
+    """Whether the operating system shows an NVIDIA GPU (a device node or WSL's GPU bridge)."""
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/dxg")
+
+
+def tensorflow_noise_patterns() -> tuple[re.Pattern, ...]:
+    """The start-up lines :func:`import_tensorflow` hides on this machine."""
+    return TF_STARTUP_NOISE + (() if nvidia_gpu_present() else TF_NO_GPU_NOISE)
+
+
+def drop_noise_lines(text: str, patterns) -> str:
+    """``text`` without the lines that match one of ``patterns``.
+
+    >>> drop_noise_lines("keep me\\nI0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on. x\\n", TF_STARTUP_NOISE)
+    'keep me\\n'
+    """
+    return "".join(line for line in text.splitlines(keepends=True) if not _is_noise(line, patterns))
+
+
+def _is_noise(line: str, patterns) -> bool:
+    return any(pattern.search(line.rstrip("\r\n")) for pattern in patterns)
+
+
+@contextlib.contextmanager
+def filtered_native_stderr(patterns):
+    """Pass what is written to file descriptor 2 through a line filter while the block runs.
+
+    Lines matching ``patterns`` are dropped; every other line goes on to the real stderr as soon
+    as it is complete, so real warnings and errors are kept, and an abort inside the block does
+    not swallow them. Python's own ``sys.stderr`` (where Python warnings go) is untouched. Where
+    fd 2 cannot be redirected, nothing is filtered.
+    """
+    with _stderr_lock:
+        for stream in (sys.stderr, sys.__stderr__):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:
+            saved_fd = os.dup(2)
+        except OSError:  # no usable fd 2 (e.g. a GUI process): nothing to filter
+            yield
+            return
+        read_fd, write_fd = os.pipe()
+        forwarder = threading.Thread(target=_forward_lines, args=(read_fd, saved_fd, patterns),
+                                     name="course-stderr-filter", daemon=True)
+        forwarder.start()
+        os.dup2(write_fd, 2)
+        os.close(write_fd)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                sys.__stderr__.flush()
+            os.dup2(saved_fd, 2)  # closes the pipe's last write end: the forwarder reads EOF
+            # A child process started in the block may hold the pipe open; do not wait for it.
+            forwarder.join(timeout=5)
+            if not forwarder.is_alive():
+                os.close(saved_fd)
+
+
+def _forward_lines(read_fd: int, target_fd: int, patterns) -> None:
+    with os.fdopen(read_fd, "rb") as pipe:
+        for raw in pipe:
+            if not _is_noise(raw.decode("utf-8", errors="replace"), patterns):
+                with contextlib.suppress(OSError):
+                    os.write(target_fd, raw)
+
+
+def import_tensorflow():
+    """Import TensorFlow without its start-up lines on stderr, and return the module.
+
+    The CUDA platform is initialised here too (by listing GPUs), so the ``cuInit`` error a
+    CPU-only machine gets is filtered as well instead of appearing at the first operation.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with filtered_native_stderr(tensorflow_noise_patterns()):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")
+    return tf
+
+
 # --------------------------------------------------------------------------- smoke mode
 def smoke_from_env() -> bool | None:
     """``True``/``False`` when ``COURSE_SMOKE`` is set, ``None`` when it is not."""
@@ -100,6 +210,8 @@ def set_seed(seed: int, deterministic: bool = False, keras: bool = True) -> int:
 
     np.random.seed(seed)
     if keras and package_version("keras") is not None:
+        if keras_backend() == "tensorflow" and package_version("tensorflow") is not None:
+            import_tensorflow()  # first, so Keras's own import finds it loaded, without the noise
         import keras as keras_module
 
         keras_module.utils.set_random_seed(seed)
@@ -145,7 +257,7 @@ def detect_accelerator() -> Accelerator:
             n = torch.cuda.device_count()
             return Accelerator("gpu", n, tuple(torch.cuda.get_device_name(i) for i in range(n)))
         return Accelerator("cpu", 1)
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     if _tpu_address() is not None:
         return Accelerator("tpu", 8, ("TPU",))
@@ -170,7 +282,7 @@ def split_cpu(n_devices: int = 2) -> list:
     """
     if isinstance(n_devices, bool) or not isinstance(n_devices, int) or n_devices < 1:
         raise ValueError(f"n_devices must be an int >= 1, got {n_devices!r}")
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     cpus = tf.config.list_physical_devices("CPU")
     try:
@@ -209,7 +321,7 @@ def choose_strategy(accelerator: Accelerator | None = None, prefer_multi_cpu: bo
     - ``prefer_multi_cpu=True`` with several logical CPUs (see :func:`split_cpu`):
       ``MirroredStrategy`` over them, to test the multi-device path without a GPU.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     acc = accelerator or detect_accelerator()
     if acc.kind == "tpu":
