@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "course_utils.doctor",  # doctor
     "course_utils.authoring",  # build-exercises, lint
     "course_utils.grading",  # grade
+    "course_utils.grading.lms_export",  # export
     "course_utils.bench",  # bench
 )
 
