@@ -712,18 +712,21 @@ def _parameter(text: str):
 
 
 def _cmd_grade(args) -> int:
+    from . import lms_export
+
     try:
+        students = lms_export.load_roster_arg(args)  # a bad roster stops here, before any grading
         rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                      cell_timeout=args.cell_timeout, memory_limit=args.memory_limit, sandbox=args.sandbox,
                      force=args.force, solutions=args.solutions, parameters=dict(args.parameter or []),
                      progress=not args.quiet)
-    except GraderError as err:
+    except (GraderError, lms_export.ExportError, lms_export.rosters.RosterError) as err:
         print(f"course grade: {err}", file=sys.stderr)
         return 2
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     print(f"graded {len(rows)} submission(s): " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
           + f"; gradebook: {Path(args.out) / 'gradebook.csv'}")
-    return 0
+    return lms_export.export_after_grading(args, None, students)
 
 
 def register(subparsers) -> None:
@@ -747,4 +750,7 @@ def register(subparsers) -> None:
     parser.add_argument("-p", "--parameter", action="append", type=_parameter, metavar="NAME=VALUE",
                         help="notebook parameter (default SMOKE=True and the master's SEED)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .lms_export import add_arguments
+
+    add_arguments(parser, for_grade=True)  # --roster, --export canvas|moodle|gradescope
     parser.set_defaults(func=_cmd_grade)
