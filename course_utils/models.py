@@ -2,9 +2,10 @@
 
 Chapter 03 builds the source article's CNN line by line and checks that
 :func:`build_mnist_cnn` is the same network; it then saves its trained model with
-:func:`save_mnist_cnn`. Chapters 05, 06, 08 and 14 call :func:`load_or_train_mnist_cnn`, which
+:func:`save_mnist_cnn`. Chapters 05, 06 and 08 call :func:`load_or_train_mnist_cnn`, which
 reuses that saved model when it fits the chapter's data and mode, and otherwise retrains the
-same network and says why. Keras is imported inside the functions.
+same network and says why; chapter 14 and the exercise masters train it with
+:func:`train_mnist_cnn`. Keras is imported inside the functions.
 """
 
 from __future__ import annotations
