@@ -211,3 +211,30 @@ def test_course_export_cli(graded, tmp_path, capsys):
     code = cli.main(["export", "99", str(out), "--solutions", solutions, "--roster", str(bad), "--export", "canvas"])
     assert code == 2 and "missing column(s)" in capsys.readouterr().err
     assert os.path.isfile(out / "gradebook.csv")
+
+
+@pytest.mark.slow
+def test_course_grade_with_roster_and_exports(tmp_path, capsys):
+    """The real path: `course grade --roster --export` on two toy submissions (one not on the roster)."""
+    import shutil
+
+    submissions = tmp_path / "subs"
+    submissions.mkdir()
+    shutil.copy(TOY, submissions / "alice.ipynb")  # the master itself: full marks
+    shutil.copy(HERE / "grading" / "assignment" / "exercises" / "99_toy.ipynb", submissions / "stray.ipynb")
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student_id,name,email,section,file\ns1,Alice,alice@uni.example,A,alice.ipynb\n"
+                           "s2,Bo,bo@uni.example,A,bo.ipynb\n")
+    out = tmp_path / "out"
+    code = cli.main(["grade", "99", str(submissions), "--out", str(out), "--solutions", str(TOY.parent),
+                     "--sandbox", "none", "--quiet", "--roster", str(roster_path),
+                     "--export", "canvas", "--export", "moodle", "--export", "gradescope"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "bo.ipynb" in err and "stray.ipynb" in err
+    canvas = {r[2]: r for r in _csv(out / "canvas.csv")[2:]}
+    assert float(canvas["s1"][5]) == float(canvas_points := _csv(out / "canvas.csv")[1][5]) and canvas_points
+    assert canvas["s2"][5] == ""
+    results = json.loads((out / "gradescope" / "s1" / "results.json").read_text())
+    assert results["score"] == float(canvas_points)
+    assert all(t["status"] == "passed" for t in results["tests"])
