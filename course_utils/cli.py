@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "course_utils.authoring",  # build-exercises, lint
     "course_utils.grading",  # grade
     "course_utils.grading.lms_export",  # export
+    "course_utils.grading.variants",  # new-variant
     "course_utils.bench",  # bench
 )
 
