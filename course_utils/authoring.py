@@ -23,20 +23,28 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
-from . import conventions
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
+MUTANT_PREFIX = "# MUTANT"
+NEXT_REGION = "### NEXT SOLUTION"
+MUTANT_RE = re.compile(r"^# MUTANT (?P<question>[A-Za-z_][A-Za-z0-9_]*): (?P<why>\S.*)$")
 PLACEHOLDER_CODE = ("# YOUR CODE HERE", "raise NotImplementedError")
 PLACEHOLDER_MARKDOWN = "YOUR ANSWER HERE"
 NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
 ALLOWED_NB_METADATA = {"kernelspec", "language_info", "accelerator", "colab"}
 ALLOWED_CELL_METADATA = {"tags", "course"}
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _conventions():
+    """course_utils.conventions, imported on first use: it imports nbformat, whose import costs
+    seconds, and the grader's test and host processes import this module for ``strip_magics``."""
+    from . import conventions
+
+    return conventions
 
 
 class MarkerError(ValueError):
@@ -99,6 +107,44 @@ def has_marker(source: str, *markers: str) -> bool:
     return any(line.strip() in markers for line in source.split("\n"))
 
 
+def is_mutant_cell(cell) -> bool:
+    """A declared wrong answer: a raw cell whose first line starts with ``# MUTANT``."""
+    return cell.get("source", "").lstrip().startswith(MUTANT_PREFIX)
+
+
+def apply_mutant(answer_source: str, body: str) -> str:
+    """The answer cell with its solution region(s) replaced by a mutant's body.
+
+    The body is written without the region's indentation; a cell with several solution regions
+    takes one part per region, separated by ``### NEXT SOLUTION`` lines.
+
+    >>> print(apply_mutant("def f(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION", "return x"))
+    def f(x):
+        return x
+    """
+    import textwrap
+
+    lines = answer_source.split("\n")
+    regions = _regions(answer_source, BEGIN_SOLUTION, END_SOLUTION)
+    parts = [[]]
+    for line in body.split("\n"):
+        if line.strip() == NEXT_REGION:
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    if len(parts) != len(regions):
+        raise MarkerError(f"the mutant has {len(parts)} part(s) but its answer cell has {len(regions)} solution "
+                          f"region(s); separate the parts with {NEXT_REGION!r} lines")
+    out, cursor = [], 0
+    for (start, stop), part in zip(regions, parts):
+        out.extend(lines[cursor:start])
+        indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+        out.extend(textwrap.indent(textwrap.dedent("\n".join(part)).strip("\n"), indent).split("\n"))
+        cursor = stop + 1
+    out.extend(lines[cursor:])
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- master model
 @dataclass
 class TestCell:
@@ -117,6 +163,32 @@ class AnswerCell:
 
 
 @dataclass
+class Mutant:
+    """A plausible wrong answer the hidden tests must catch (``course check-mutants``)."""
+
+    index: int  # position of the mutant cell in the master
+    question: str
+    why: str
+    answer_index: int  # the answer cell it replaces: the nearest one above it
+    body: str  # replaces the answer cell's solution region(s)
+
+    def answer_source(self, master_nb) -> str:
+        return apply_mutant(master_nb.cells[self.answer_index].source, self.body)
+
+
+def parse_mutant(cell) -> tuple[str, str, str]:
+    """(question, why, body) of a mutant cell; raises MarkerError for a malformed one."""
+    source = cell.get("source", "").strip("\n")
+    header, _, body = source.partition("\n")
+    match = MUTANT_RE.match(header.strip())
+    if not match:
+        raise MarkerError(f"mutant header {header.strip()[:60]!r} must read '# MUTANT q1: why this answer is wrong'")
+    if not body.strip():
+        raise MarkerError("the mutant has no code under its header")
+    return match["question"], match["why"].strip(), body
+
+
+@dataclass
 class Master:
     """What the grader needs from a solution master."""
 
@@ -124,6 +196,7 @@ class Master:
     parameters_source: str
     answer_cells: list[AnswerCell] = field(default_factory=list)
     tests: list[TestCell] = field(default_factory=list)
+    mutants: list[Mutant] = field(default_factory=list)
 
     @property
     def questions(self) -> dict[str, float]:
@@ -152,10 +225,13 @@ def parse_master(nb, path: Path | str = "<master>") -> Master:
     problems = master_problems(nb)
     if problems:
         raise MarkerError(f"{path}: " + "; ".join(f"cell {i}: {msg}" for i, msg in problems))
-    params = next((c.source for c in nb.cells if conventions.PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])), "")
+    params = next((c.source for c in nb.cells if _conventions().PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])), "")
     master = Master(Path(path), params)
     for index, cell in enumerate(nb.cells):
         meta = course_meta(cell)
+        if cell.cell_type == "raw" and is_mutant_cell(cell):
+            question, why, body = parse_mutant(cell)
+            master.mutants.append(Mutant(index, question, why, master.answer_cells[-1].index, body))
         if cell.cell_type != "code":
             continue
         if "answer" in meta:
@@ -203,9 +279,19 @@ def master_problems(nb) -> list[tuple[int | None, str]]:
     problems: list[tuple[int | None, str]] = []
     answer_owner: dict[str, int] = {}
     question_cells: dict[str, list[int]] = {}
+    mutant_questions: list[tuple[int, str]] = []
+    last_answer: int | None = None
     for index, cell in enumerate(nb.cells):
         meta = course_meta(cell)
         source = cell.get("source", "")
+        if is_mutant_cell(cell):
+            problems.extend((index, msg) for msg in _mutant_problems(nb, index, last_answer))
+            header = MUTANT_RE.match(source.strip("\n").split("\n")[0].strip())
+            if header:
+                mutant_questions.append((index, header["question"]))
+            continue
+        if cell.cell_type == "code" and "answer" in meta:
+            last_answer = index
         try:
             solution = _regions(source, BEGIN_SOLUTION, END_SOLUTION)
             hidden = _regions(source, BEGIN_HIDDEN, END_HIDDEN)
@@ -246,6 +332,9 @@ def master_problems(nb) -> list[tuple[int | None, str]]:
         ranks = [code_positions.index(c) for c in cells]
         if ranks != list(range(ranks[0], ranks[0] + len(ranks))):
             problems.append((cells[-1], f"question id {question!r} reused: its test cells are not one contiguous group"))
+    for index, question in mutant_questions:
+        if question not in question_cells:
+            problems.append((index, f"mutant of {question!r}, but no test cell grades a question {question!r}"))
     if not question_cells:
         problems.append((None, "no test cells (metadata course.question / course.points)"))
     if not answer_owner:
@@ -253,19 +342,47 @@ def master_problems(nb) -> list[tuple[int | None, str]]:
     return problems
 
 
+def _mutant_problems(nb, index: int, answer_index: int | None) -> list[str]:
+    cell = nb.cells[index]
+    if cell.cell_type != "raw":
+        return ["a '# MUTANT' cell must be a raw cell (it must not run with the master)"]
+    try:
+        _, _, body = parse_mutant(cell)
+    except MarkerError as err:
+        return [str(err)]
+    if answer_index is None:
+        return ["a mutant must come after the answer cell it replaces"]
+    try:
+        source = apply_mutant(nb.cells[answer_index].source, body)
+    except MarkerError as err:
+        return [f"cannot apply the mutant to answer cell {answer_index}: {err}"]
+    try:
+        ast.parse(strip_magics(source))
+    except SyntaxError as err:
+        return [f"the answer cell with this mutant does not parse: {err.msg} (line {err.lineno})"]
+    if source == nb.cells[answer_index].source or source == strip_solution(nb.cells[answer_index].source):
+        return ["the mutant does not change the answer"]
+    return []
+
+
 # --------------------------------------------------------------------------- build exercises
 def canonical_text(nb) -> str:
     """The exact text :func:`course_utils.conventions.write_notebook` writes for ``nb``."""
+    import nbformat
+
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "nb.ipynb"
-        conventions.write_notebook(nbformat.from_dict(json.loads(json.dumps(nb))), target)
+        _conventions().write_notebook(nbformat.from_dict(json.loads(json.dumps(nb))), target)
         return target.read_text(encoding="utf-8")
 
 
 def exercise_from_master(nb, master_rel: str, exercise_rel: str):
     """The exercise notebook generated from a master (a new object; ``nb`` is not changed)."""
+    import nbformat
+
     out = nbformat.from_dict(json.loads(json.dumps(nb)))
-    master_url, exercise_url = conventions.colab_url(master_rel), conventions.colab_url(exercise_rel)
+    out.cells = [cell for cell in out.cells if not is_mutant_cell(cell)]  # wrong answers are the author's
+    master_url, exercise_url = _conventions().colab_url(master_rel), _conventions().colab_url(exercise_rel)
     for cell in out.cells:
         if is_test_cell(cell):
             cell.source = strip_hidden_tests(cell.source)
@@ -280,6 +397,8 @@ def exercise_from_master(nb, master_rel: str, exercise_rel: str):
 
 def build_exercise(master_path: Path, root: Path) -> tuple[Path, str]:
     """(exercise path, its canonical text) for one master under repository ``root``."""
+    import nbformat
+
     master_path = Path(master_path)
     nb = nbformat.read(master_path, as_version=4)
     parse_master(nb, master_path)  # refuses malformed markers
@@ -305,6 +424,8 @@ def _first_difference(old: str, new: str) -> str:
 
 def build_exercises(root: Path, check: bool = False, out=None) -> int:
     """Write (or with ``check`` compare) every exercise; returns the exit code."""
+    import nbformat
+
     out = out or sys.stdout
     masters = sorted((root / "solutions").glob("*.ipynb"))
     stale = 0
@@ -400,6 +521,8 @@ def _code_problems(rel: str, index: int, source: str, is_setup: bool) -> list[Pr
 
 def lint_notebook(path: Path, root: Path) -> list[Problem]:
     """Problems of one notebook (see the module docstring for the rules)."""
+    import nbformat
+
     path = Path(path)
     rel = _relative_path(path, root)
     try:
@@ -423,22 +546,22 @@ def lint_notebook(path: Path, root: Path) -> list[Problem]:
         problems.append(Problem(rel, None, "format", "not in canonical form (write it with conventions.write_notebook)", True))
     # badge
     first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), None)
-    expected = conventions.colab_url(rel) if rel.endswith(".ipynb") and not rel.startswith("/") else None
+    expected = _conventions().colab_url(rel) if rel.endswith(".ipynb") and not rel.startswith("/") else None
     if first_md is None:
         problems.append(Problem(rel, None, "badge", "no markdown cell with the 'Open in Colab' badge"))
     else:
-        urls = conventions.BADGE_RE.findall(nb.cells[first_md].source)
+        urls = _conventions().BADGE_RE.findall(nb.cells[first_md].source)
         if not urls:
             problems.append(Problem(rel, first_md, "badge", "first markdown cell has no 'Open in Colab' badge", True))
         elif expected and expected not in urls:
             problems.append(Problem(rel, first_md, "badge", f"badge URL {urls[0]} does not end with {rel}", True))
     # setup and parameters cells
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    setup = next((i for i in code_cells[:2] if nb.cells[i].source.strip() == conventions.SETUP_CELL_SOURCE.strip()), None)
+    setup = next((i for i in code_cells[:2] if nb.cells[i].source.strip() == _conventions().SETUP_CELL_SOURCE.strip()), None)
     if setup is None:
         problems.append(Problem(rel, code_cells[0] if code_cells else None, "setup",
-                                "the shared setup cell (conventions.SETUP_CELL_SOURCE) must be the first code cell"))
-    params = [i for i, c in enumerate(nb.cells) if conventions.PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])]
+                                "the shared setup cell (_conventions().SETUP_CELL_SOURCE) must be the first code cell"))
+    params = [i for i, c in enumerate(nb.cells) if _conventions().PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])]
     if len(params) != 1:
         problems.append(Problem(rel, None, "parameters", f"expected exactly one cell tagged 'parameters', found {len(params)}"))
     else:
@@ -459,6 +582,8 @@ def lint_notebook(path: Path, root: Path) -> list[Problem]:
         for index, cell in enumerate(nb.cells):
             if has_marker(cell.source, BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
                 problems.append(Problem(rel, index, "markers", f"solution/hidden-test markers must not appear in {folder}/"))
+            elif is_mutant_cell(cell):
+                problems.append(Problem(rel, index, "markers", f"a '# MUTANT' cell (a master's wrong answer) must not appear in {folder}/"))
     return problems
 
 
@@ -488,6 +613,8 @@ def lint_paths(paths=None, root: Path | str | None = None) -> list[Problem]:
 
 def fix_notebook(path: Path, root: Path) -> bool:
     """Repair format, metadata and badge URL in place; True when the file changed."""
+    import nbformat
+
     path = Path(path)
     rel = _relative_path(path, root)
     text = path.read_text(encoding="utf-8")
@@ -499,13 +626,13 @@ def fix_notebook(path: Path, root: Path) -> bool:
             del cell.metadata[key]
     first_md = next((c for c in nb.cells if c.cell_type == "markdown"), None)
     if first_md is not None and rel.endswith(".ipynb"):
-        urls = conventions.BADGE_RE.findall(first_md.source)
-        good = conventions.colab_url(rel)
+        urls = _conventions().BADGE_RE.findall(first_md.source)
+        good = _conventions().colab_url(rel)
         if urls:
             for url in urls:
                 first_md.source = first_md.source.replace(url, good)
         else:
-            first_md.source = conventions.colab_badge(rel) + "\n\n" + first_md.source
+            first_md.source = _conventions().colab_badge(rel) + "\n\n" + first_md.source
     new_text = canonical_text(nb)
     if new_text != text:
         path.write_text(new_text, encoding="utf-8", newline="\n")
@@ -559,3 +686,17 @@ def register(subparsers) -> None:
     lint.add_argument("--fix", action="store_true", help="repair format, metadata and badge URLs in place first")
     lint.add_argument("--root", help="repository root (default: this checkout)")
     lint.set_defaults(func=_cmd_lint)
+    mutants = subparsers.add_parser(
+        "check-mutants", help="grade each master's declared wrong answers; fail if one keeps full points",
+        description="For every '# MUTANT qN: why' cell of the masters, grade the master with that question's answer "
+        "replaced by the mutant (the real grading path: exported answers, the master's tests in a fresh process) "
+        "and fail when a mutant keeps full points on its question, when a question declares fewer than "
+        "--min-per-question mutants, or when the master itself loses points.")
+    mutants.add_argument("assignments", nargs="*", help="chapter numbers or master stems (default: every master)")
+    mutants.add_argument("--jobs", type=int, default=2, help="masters checked in parallel (default 2)")
+    mutants.add_argument("--min-per-question", type=int, default=2, help="mutants each graded question must declare (default 2)")
+    mutants.add_argument("--solutions", help="folder of masters (default: solutions/ of this checkout)")
+    mutants.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="none",
+                         help="none (default: the masters are the author's own code) or bwrap/auto as in `course grade`")
+    mutants.add_argument("--json", dest="json_out", help="also write the per-mutant results to this JSON file")
+    mutants.set_defaults(func=lambda args: __import__("course_utils.grading.mutants", fromlist=["main"]).main(args))

@@ -5,7 +5,9 @@ It rebuilds the student's definitions (imports, functions and classes of the cel
 answer cell, then the answer cell itself) and answers requests read from stdin, one JSON line each:
 ``{"name": ..., "args": tree, "kwargs": tree}`` -> ``{"ok": true, "value": tree}`` or
 ``{"ok": false, "type": "ValueError", "message": ...}``. Values cross as :mod:`codec` data only,
-so nothing the student's code returns can run in the test process.
+so nothing the student's code returns can run in the test process. A request with ``"state": true``
+also gets ``"args_after"``: the arguments as the call left them, so a test can see whether the
+function modified its input in place (:func:`course_utils.grading.checks.check_no_mutation`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ def _run(code: str, namespace: dict) -> str | None:
     except BaseException as err:  # SystemExit included: a cell may call sys.exit
         return f"{type(err).__name__}: {err}"
     return None
+
+
+def _state_after(codec, args, kwargs) -> dict:
+    """The arguments as the function left them (the caller holds only copies: they crossed as data)."""
+    try:
+        return {"args": codec.encode(tuple(args)), "kwargs": codec.encode(dict(kwargs))}
+    except Exception as err:  # the function may have put something unexportable into an argument
+        return {"unsupported": f"{type(err).__name__}: {str(err)[:200]}"}
 
 
 def main(job_path: str) -> int:
@@ -76,6 +86,8 @@ def main(job_path: str) -> int:
                 answer = {"ok": True, "value": codec.encode(value)}
             except codec.Unsupported as err:
                 answer = {"ok": False, "type": "TypeError", "message": f"returned a value the grader cannot check: {err}"}
+            if answer["ok"] and request.get("state"):
+                answer["args_after"] = _state_after(codec, args, kwargs)
         except BaseException as err:  # noqa: BLE001 - the student's exception goes back as data
             answer = {"ok": False, "type": type(err).__name__, "message": str(err)[:500]}
         reply.write(json.dumps(answer) + "\n")

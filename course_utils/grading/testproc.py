@@ -45,7 +45,9 @@ class Host:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         line = self._read(self.job["host_setup_timeout"])
         if line is None:
-            self.broken = "re-creating the student's functions timed out or crashed"
+            watchdog = self.process.memory_watchdog
+            self.broken = (f"re-creating the student's functions {watchdog.describe()}" if watchdog and watchdog.tripped
+                           else "re-creating the student's functions timed out or crashed")
             self.close()
             return
         self.ready = json.loads(line).get("ready", [])
@@ -69,7 +71,8 @@ class Host:
             if b"\n" in chunks:
                 return chunks.split(b"\n", 1)[0].decode("utf-8", "replace")
 
-    def call(self, name: str, args, kwargs):
+    def call(self, name: str, args, kwargs, with_state: bool = False):
+        """The function's return value; with ``with_state``, (value, args after, kwargs after)."""
         from course_utils.grading import codec
 
         if self.process is None or self.process.poll() is not None:
@@ -80,7 +83,8 @@ class Host:
                 raise RuntimeError(self.broken)
         if name not in self.ready:
             raise NameError(f"{name} could not be re-created from the submission's answer cell")
-        request = {"name": name, "args": codec.encode(tuple(args)), "kwargs": codec.encode(dict(kwargs))}
+        request = {"name": name, "args": codec.encode(tuple(args)), "kwargs": codec.encode(dict(kwargs)),
+                   "state": with_state}
         try:
             self.process.stdin.write((json.dumps(request) + "\n").encode())
             self.process.stdin.flush()
@@ -89,11 +93,21 @@ class Host:
             raise RuntimeError(f"{name}: the student's process died")
         line = self._read(self.job["call_timeout"])
         if line is None:
+            watchdog = self.process.memory_watchdog
             self.close()  # next call starts a fresh host
+            if watchdog is not None and watchdog.tripped:
+                raise MemoryError(f"{name}() {watchdog.describe()} and was stopped")
             raise TimeoutError(f"{name}() did not return within {self.job['call_timeout']:g} s (or crashed)")
         answer = json.loads(line)
         if answer.get("ok"):
-            return codec.decode(answer["value"])
+            value = codec.decode(answer["value"])
+            if not with_state:
+                return value
+            after = answer.get("args_after", {})
+            if "args" not in after:
+                raise TypeError(f"{name}() left its arguments in a state the grader cannot read: "
+                                f"{after.get('unsupported', 'no state returned')}")
+            return value, codec.decode(after["args"]), codec.decode(after["kwargs"])
         error = BUILTIN_ERRORS.get(answer.get("type"), RuntimeError)
         raise error(f"{answer.get('type')}: {answer.get('message', '')}" if error is RuntimeError else answer.get("message", ""))
 
@@ -109,7 +123,13 @@ def _proxy(host: Host, name: str):
     def student_function(*args, **kwargs):
         return host.call(name, args, kwargs)
 
+    def call_with_state(*args, **kwargs):
+        return host.call(name, args, kwargs, with_state=True)
+
     student_function.__name__ = name
+    # the student's function ran on copies in another process: this is how a test sees what it
+    # did to its arguments (course_utils.grading.checks.check_no_mutation uses it)
+    student_function.call_with_state = call_with_state
     return student_function
 
 
