@@ -379,3 +379,70 @@ def test_monte_carlo_runway_is_seeded_and_sensible():
     # With faster growth fewer paths run out of cash.
     faster = simulate_runway(2e6, 150_000, 30_000, 0.15, 0.05, months=36, n_paths=500, seed=1)
     assert faster.probability_out_of_cash(36) <= first.probability_out_of_cash(36)
+
+
+# --------------------------------------------------------------------------- runway: dead at zero, default alive
+def test_a_path_that_runs_out_of_cash_stays_at_zero():
+    # Costs 100k/month, revenue flat at 50k: cash ends in month 20 of a 1M start and stays at 0.
+    sim = simulate_runway(1e6, 100_000, 50_000, 0.0, 0.0, months=24, n_paths=2)
+    assert (sim.cash >= 0).all()
+    out_month = int(math.ceil(sim.runway_months[0]))
+    assert out_month == 20  # 1e6 / 50k net burn
+    assert (sim.cash[:, out_month:] == 0).all()
+    assert (sim.cash[:, :out_month] > 0).all()
+    # Revenue growing 5 %/month covers costs from month 15, but 200k of cash ends in month 5: the
+    # unclipped path would go negative and then "recover" above zero. A company at zero is dead.
+    recovering = simulate_runway(2e5, 100_000, 50_000, 0.05, 0.0, months=60, n_paths=1)
+    out = int(math.ceil(recovering.runway_months[0]))
+    assert recovering.profitable_month[0] > recovering.runway_months[0]  # profit comes too late
+    assert (recovering.cash[0, out:] == 0).all()
+    assert recovering.probability_default_alive() == 0.0
+
+
+@pytest.mark.parametrize("growth, cash, alive", [
+    (0.10, 5e6, True),    # revenue 50k -> 100k by month 8, long before 5M is spent
+    (0.10, 1e5, False),   # same growth, cash gone in month 3, before the first profitable month (8)
+    (0.0, 1e9, False),    # never grows: never profitable, however much cash (and never out of it)
+])
+def test_default_alive_on_known_paths(growth, cash, alive):
+    sim = simulate_runway(cash, 100_000, 50_000, growth, 0.0, months=48, n_paths=3)
+    if growth > 0:
+        expected_month = math.ceil(math.log(2) / math.log(1 + growth))  # first month revenue >= 100k
+        assert sim.profitable_month[0] == expected_month
+    else:
+        assert np.isinf(sim.profitable_month).all()
+    assert sim.probability_default_alive() == (1.0 if alive else 0.0)
+
+
+def test_cost_of_revenue_share_is_charged_on_revenue():
+    # 100 % of revenue spent serving it: revenue never reduces the burn, so runway = cash / fixed costs.
+    sim = simulate_runway(1.2e6, 100_000, 80_000, 0.05, 0.0, months=36, n_paths=2, cost_of_revenue_share=1.0)
+    np.testing.assert_allclose(sim.runway_months, 12.0)
+    half = simulate_runway(1.2e6, 100_000, 80_000, 0.0, 0.0, months=36, n_paths=2, cost_of_revenue_share=0.5)
+    np.testing.assert_allclose(half.runway_months, runway_months(1.2e6, 100_000 - 0.5 * 80_000))
+    with pytest.raises(ValueError, match="cost_of_revenue_share"):
+        simulate_runway(1e6, 1e5, 0, 0.0, 0.0, cost_of_revenue_share=1.5)
+
+
+# --------------------------------------------------------------------------- unissued options at a sale
+def test_cancelling_the_unissued_pool():
+    from course_utils.business import cancel_unissued_options
+
+    table = {"founders": 0.54, "vc": 0.36, "option_pool": 0.10}
+    none_granted = cancel_unissued_options(table, 0.0)
+    assert set(none_granted) == {"founders", "vc"}
+    assert none_granted["founders"] == pytest.approx(0.6) and none_granted["vc"] == pytest.approx(0.4)
+    all_granted = cancel_unissued_options(table, 1.0)
+    assert all_granted["employees"] == pytest.approx(0.10) and all_granted["founders"] == pytest.approx(0.54)
+    half = cancel_unissued_options(table, 0.5)
+    assert math.fsum(half.values()) == pytest.approx(1.0, abs=1e-12)
+    assert half["founders"] / half["vc"] == pytest.approx(0.54 / 0.36)  # the others keep their ratio
+    assert half["employees"] == pytest.approx(0.05 / 0.95)
+    # At a sale the unissued pool no longer takes a share of the common payout.
+    sale = exit_waterfall(80e6, none_granted, {"vc": 10e6})
+    assert sale["payout"].sum() == pytest.approx(80e6)
+    assert "option_pool" not in sale.index
+    with pytest.raises(ValueError, match="option pool named 'pool'"):
+        cancel_unissued_options(table, 0.5, pool="pool")
+    with pytest.raises(ValueError, match="granted_fraction"):
+        cancel_unissued_options(table, 1.2)

@@ -55,6 +55,7 @@ from .funding import (  # noqa: F401
     RunwaySimulation,
     Safe,
     apply_round,
+    cancel_unissued_options,
     cap_table_over_rounds,
     exit_waterfall,
     loan_monthly_payment,

@@ -31,6 +31,7 @@ __all__ = [
     "RunwaySimulation",
     "simulate_runway",
     "exit_waterfall",
+    "cancel_unissued_options",
     "loan_monthly_payment",
 ]
 
@@ -99,6 +100,12 @@ def safe_conversion_ownership(investment, post_money_cap, round_pre_money=None, 
     The SAFE converts at the better (for the investor) of the valuation cap and the round's
     price less ``discount``: share = investment / min(cap, (1 - discount) x round pre-money).
     This follows the Y Combinator post-money SAFE in valuation terms (share counts ignored).
+
+    Simplification on the discount path: the YC SAFE defines the discount price on the fully
+    diluted count *including* a pool created in the round, whereas :func:`apply_round` converts the
+    SAFE first and then lets the pool top-up dilute it. So when the discount (not the cap) sets
+    the price and the round creates a pool, the SAFE holder's share here is slightly too small.
+    When the cap binds (the usual case, and the course's defaults) the two agree.
 
     >>> round(safe_conversion_ownership(500_000, post_money_cap=5e6), 3)
     0.1
@@ -224,11 +231,13 @@ def cap_table_over_rounds(founders: Mapping[str, float], rounds: Sequence[Priced
 
 @dataclass(frozen=True)
 class RunwaySimulation:
-    """Monte Carlo cash paths: ``cash[path, month]`` (month 0 = today) and each path's runway."""
+    """Monte Carlo cash paths: ``cash[path, month]`` (month 0 = today, 0 once the cash has run
+    out), each path's runway and the first month its revenue covers its costs."""
 
     months: np.ndarray
     cash: np.ndarray
     runway_months: np.ndarray
+    profitable_month: np.ndarray
 
     def quantiles(self, levels: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Cash quantiles per month (rows = months, columns = quantile levels) for a fan chart."""
@@ -240,15 +249,27 @@ class RunwaySimulation:
         by_month = check_nonnegative("by_month", by_month)
         return float(np.mean(self.runway_months <= by_month))
 
+    def probability_default_alive(self) -> float:
+        """Share of paths that reach a profitable month before their cash runs out (Paul Graham's
+        "default alive": the company survives on the money it has, with no new round). A path that
+        neither turns a profit nor runs out within the horizon does not count as alive."""
+        profitable = np.isfinite(self.profitable_month)
+        return float(np.mean(profitable & (self.profitable_month <= self.runway_months)))
+
 
 def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, revenue_growth_sd,
-                    months=36, n_paths=2000, cost_growth=0.0, seed=0) -> RunwaySimulation:
+                    months=36, n_paths=2000, cost_growth=0.0, seed=0, cost_of_revenue_share=0.0) -> RunwaySimulation:
     """Monte Carlo runway under uncertain revenue growth.
 
     Each month revenue grows by a random rate drawn from Normal(mean, sd) (floored at -100 %),
-    costs grow by the fixed ``cost_growth``, and cash changes by revenue - costs. A path's
-    runway is the (interpolated) month its cash falls below zero (``inf`` if it never does
-    within ``months``); with no uncertainty it equals :func:`runway_months`.
+    fixed costs grow by the fixed ``cost_growth``, serving the revenue costs
+    ``cost_of_revenue_share`` of it (1 - gross margin), and cash changes by revenue - costs.
+    A path's runway is the (interpolated) month its cash falls below zero (``inf`` if it never
+    does within ``months``); with no uncertainty it equals :func:`runway_months`. A company
+    with no cash is dead (or has raised, which this simulation does not model), so from that
+    month on the path's cash stays at 0 instead of going negative and "recovering".
+    ``profitable_month`` is the first month whose revenue covers all costs (``inf`` if none
+    within ``months``); a path is *default alive* when that month comes before its cash ends.
 
     >>> sim = simulate_runway(1.05e6, 100_000, 0, 0.0, 0.0, months=24, n_paths=10)
     >>> float(sim.runway_months[0])
@@ -260,8 +281,10 @@ def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, r
     growth_mean = check_range("revenue_growth_mean", revenue_growth_mean, -1.0, 10.0)
     growth_sd = check_range("revenue_growth_sd", revenue_growth_sd, 0.0, 10.0)
     cost_growth = check_range("cost_growth", cost_growth, -1.0, 10.0)
+    cost_of_revenue_share = check_fraction("cost_of_revenue_share", cost_of_revenue_share)
     for name, value in [("cash", cash), ("monthly_costs", monthly_costs), ("monthly_revenue", monthly_revenue),
-                        ("revenue_growth_mean", growth_mean), ("revenue_growth_sd", growth_sd), ("cost_growth", cost_growth)]:
+                        ("revenue_growth_mean", growth_mean), ("revenue_growth_sd", growth_sd), ("cost_growth", cost_growth),
+                        ("cost_of_revenue_share", cost_of_revenue_share)]:
         if not np.isscalar(value):
             raise ValueError(f"{name} must be a single number; the randomness comes from the simulation")
     for name, value, low in [("months", months, 1), ("n_paths", n_paths, 1)]:
@@ -270,10 +293,13 @@ def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, r
     rng = np.random.default_rng(seed)
     growth = np.maximum(rng.normal(growth_mean, growth_sd, size=(n_paths, months)), -1.0)
     revenue = monthly_revenue * np.cumprod(1.0 + growth, axis=1)
-    costs = monthly_costs * (1.0 + cost_growth) ** np.arange(1, months + 1)
+    costs = monthly_costs * (1.0 + cost_growth) ** np.arange(1, months + 1) + cost_of_revenue_share * revenue
+    profit = revenue - costs
     cash_paths = np.empty((n_paths, months + 1))
     cash_paths[:, 0] = cash
-    cash_paths[:, 1:] = cash + np.cumsum(revenue - costs, axis=1)
+    cash_paths[:, 1:] = cash + np.cumsum(profit, axis=1)
+    profitable = profit >= 0
+    profitable_month = np.where(profitable.any(axis=1), profitable.argmax(axis=1) + 1.0, np.inf)
     below = cash_paths < 0
     ran_out = below.any(axis=1)
     first_negative = np.where(ran_out, below.argmax(axis=1), 1)
@@ -284,7 +310,10 @@ def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, r
     # constant burn gives exactly runway_months(cash, burn).
     fraction = np.where(ran_out, before / np.where(ran_out, before - after, 1.0), 0.0)
     runway = np.where(ran_out, first_negative - 1 + fraction, np.inf)
-    return RunwaySimulation(months=np.arange(months + 1), cash=cash_paths, runway_months=runway)
+    dead = np.arange(months + 1)[None, :] >= np.where(ran_out, first_negative, months + 1)[:, None]
+    cash_paths[dead] = 0.0
+    return RunwaySimulation(months=np.arange(months + 1), cash=cash_paths, runway_months=runway,
+                            profitable_month=profitable_month)
 
 
 def exit_waterfall(exit_value, ownership: Mapping[str, float], preferences: Mapping[str, float]) -> pd.DataFrame:
@@ -294,6 +323,9 @@ def exit_waterfall(exit_value, ownership: Mapping[str, float], preferences: Mapp
     invested); all preferences rank equally (pari passu). Each preferred holder takes the
     larger of its preference and converting to common (its ownership share of what is left
     after the preferences of those who do not convert). Holders not in ``preferences`` are common.
+    An option pool is not a holder at a sale: options never granted are cancelled, so pass the
+    ownership through :func:`cancel_unissued_options` first. Participating and senior
+    (stacked) preferences are not modelled.
     Returns one row per holder with ``ownership``, ``preference``, ``converts`` and ``payout``;
     payouts sum to ``exit_value``.
 
@@ -355,6 +387,34 @@ def exit_waterfall(exit_value, ownership: Mapping[str, float], preferences: Mapp
     })
     frame.index.name = "holder"
     return frame
+
+
+def cancel_unissued_options(ownership: Mapping[str, float], granted_fraction, pool: str = OPTION_POOL,
+                            employees: str = "employees") -> dict:
+    """Ownership at a sale once the options never granted are cancelled.
+
+    ``granted_fraction`` of the pool has been granted, vested and exercised by the sale; it
+    becomes the holder ``employees`` (common stock; the exercise price is ignored). The rest
+    of the pool is cancelled, which raises every other holder's share in proportion.
+
+    >>> after = cancel_unissued_options({"founders": 0.6, "vc": 0.3, "option_pool": 0.1}, granted_fraction=0.5)
+    >>> {holder: round(share, 4) for holder, share in after.items()}
+    {'founders': 0.6316, 'vc': 0.3158, 'employees': 0.0526}
+    """
+    table = check_ownership("ownership", dict(ownership))
+    granted_fraction = check_fraction("granted_fraction", granted_fraction)
+    if not np.isscalar(granted_fraction):
+        raise ValueError("granted_fraction must be a single number (one cap table at a time)")
+    if pool not in table:
+        raise ValueError(f"ownership has no option pool named {pool!r} (holders: {sorted(table)}); pass pool=<its name>")
+    if employees in table and employees != pool:
+        raise ValueError(f"ownership already has a holder {employees!r}; pass employees=<another name>")
+    pool_share = table.pop(pool)
+    if granted_fraction > 0:
+        table[employees] = pool_share * granted_fraction
+    if math.fsum(table.values()) <= 0:
+        raise ValueError("cancelling the unissued pool leaves no holders; the pool cannot be the whole company")
+    return _renormalised(table)
 
 
 def loan_monthly_payment(principal, annual_rate, months):
