@@ -8,7 +8,7 @@ OUT    ?= build
 SMOKE  ?=
 RUN_FLAGS := $(if $(SMOKE),--smoke,)
 
-.PHONY: course test test-colab test-student lab lint exercises clean
+.PHONY: course test test-colab test-student lab lint exercises site test-site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,22 @@ lint: $(VENV)/.installed-dev
 
 exercises: $(VENV)/.installed-dev
 	$(BIN)/course build-exercises
+
+# The course website, from the notebooks `make course` executed into $(OUT)/ (run that first; nothing is
+# executed again here). `course site --help` for a smoke-mode preview.
+SITE_OUT ?= $(OUT)/site
+$(VENV)/.installed-site: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[site]"
+	touch $@ $(VENV)/.installed
+
+site: $(VENV)/.installed-site
+	$(BIN)/course site --executed $(OUT) --out $(SITE_OUT)
+
+# Headless Chromium on every page of the site: images render, internal links resolve; screenshots
+# in $(OUT)/site-screenshots/.
+test-site: site $(VENV)/.installed-dev
+	COURSE_SITE_DIR=$(abspath $(SITE_OUT)) COURSE_SITE_SCREENSHOTS=$(abspath $(OUT))/site-screenshots \
+	  COURSE_SITE_REQUIRED=1 $(BIN)/python -m pytest -p no:cacheprovider -q tests/site
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "course_utils.grading.lms_export",  # export
     "course_utils.grading.variants",  # new-variant
     "course_utils.bench",  # bench
+    "course_utils.site",  # site
 )
 
 
