@@ -25,6 +25,7 @@ SUBCOMMAND_MODULES = (
     "course_utils.grading.variants",  # new-variant
     "course_utils.bench",  # bench
     "course_utils.site",  # site
+    "course_utils.release",  # pin
 )
 
 
