@@ -375,3 +375,27 @@ def test_terminal_value_is_gordon_growth_on_the_last_flow_and_floored_at_zero():
     assert losing[0] == pytest.approx(business.simulate_npv(**{**args, "annual_fixed_costs": 5e6})[0])
     with pytest.raises(ValueError, match="terminal_growth"):
         business.simulate_npv(**args, terminal_growth=0.12)
+
+
+@pytest.mark.parametrize("probability, impact, owner, mitigation, flagged", [
+    (0.5, 5, "CTO", "encrypt", False),     # high, owned and mitigated
+    (0.5, 5, None, "encrypt", True),        # high, no owner
+    (0.5, 5, "CTO", "  ", True),            # high, blank mitigation
+    (0.3, 4, "", "plan", True),             # medium (1.2), empty owner
+    (0.1, 4, None, None, False),            # low (0.4): not required
+    (0.2, 5, None, None, True),             # exactly the medium threshold (1.0)
+])
+def test_serious_risks_need_an_owner_and_a_mitigation(probability, impact, owner, mitigation, flagged):
+    from course_utils.business import risks_without_owner
+
+    register = pd.DataFrame({"risk": ["r"], "category": ["data"], "probability": [probability], "impact": [impact],
+                             "owner": [owner], "mitigation": [mitigation]})
+    assert risks_without_owner(business.score_risk_register(register)) == (["r"] if flagged else [])
+
+
+def test_risks_without_owner_names_missing_columns():
+    from course_utils.business import risks_without_owner
+
+    bare = business.score_risk_register(pd.DataFrame({"risk": ["r"], "category": ["data"], "probability": [0.5], "impact": [5]}))
+    with pytest.raises(ValueError, match=r"\['owner', 'mitigation'\]"):
+        risks_without_owner(bare)

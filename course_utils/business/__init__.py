@@ -39,6 +39,7 @@ from .risk import (  # noqa: E402
     required_ai_revenue,
     risk_level,
     risk_score,
+    risks_without_owner,
     score_risk_register,
     simulate_npv,
 )

@@ -21,6 +21,7 @@ __all__ = [
     "risk_score",
     "risk_level",
     "score_risk_register",
+    "risks_without_owner",
     "npv",
     "simulate_npv",
     "probability_of_loss",
@@ -86,6 +87,38 @@ def score_risk_register(register: pd.DataFrame, impact_scale=5, thresholds=(1.0,
     out["score"] = risk_score(out["probability"].to_numpy(dtype=float), out["impact"].to_numpy(dtype=float), impact_scale)
     out["level"] = risk_level(out["score"].to_numpy(), thresholds)
     return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def risks_without_owner(scored: pd.DataFrame, levels=("high", "medium")) -> list:
+    """Names of the risks at ``levels`` that lack an ``owner`` or a ``mitigation`` (missing, NaN
+    or blank). A register whose serious risks nobody owns is a list of worries, not a plan.
+
+    ``scored`` is the output of :func:`score_risk_register`, with ``owner`` and ``mitigation``
+    columns.
+
+    >>> table = score_risk_register(pd.DataFrame({
+    ...     "risk": ["data leak", "GPU price rise", "typo in docs"], "category": ["data", "financial", "technical"],
+    ...     "probability": [0.5, 0.5, 0.1], "impact": [5, 3, 1],
+    ...     "owner": ["CTO", " ", None], "mitigation": ["encrypt scans", "commit to 1 year", None]}))
+    >>> risks_without_owner(table)
+    ['GPU price rise']
+    """
+    if not isinstance(scored, pd.DataFrame):
+        raise ValueError(f"scored must be the DataFrame from score_risk_register, got {type(scored).__name__}")
+    needed = ["risk", "level", "owner", "mitigation"]
+    missing = [c for c in needed if c not in scored.columns]
+    if missing:
+        raise ValueError(f"the register lacks columns {missing}; add an owner and a mitigation per risk "
+                         f"and score it with score_risk_register")
+    unknown = sorted(set(levels) - {"low", "medium", "high"})
+    if unknown:
+        raise ValueError(f"levels holds {unknown}; allowed: 'low', 'medium', 'high'")
+
+    def blank(column):
+        return scored[column].isna() | (scored[column].astype(str).str.strip() == "")
+
+    serious = scored["level"].isin(list(levels))
+    return scored.loc[serious & (blank("owner") | blank("mitigation")), "risk"].tolist()
 
 
 # --------------------------------------------------------------------------- NPV
