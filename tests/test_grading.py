@@ -140,8 +140,9 @@ def build_corpus(folder: Path, sentinels: dict) -> dict:
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")), "timeout", 5)
     add("function_never_returns.ipynb", with_answers(q3=(
         "import signal\ndef normalize(v):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass")), "ok", 7)
+    # 3 GB touched, so resident: the watchdog stops it at the batch's 1500M; q1 and q2 were exported before
     add("memory_hog.ipynb", insert_after(master_nb(), "q2", "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * len(hog[::4096])"),
-        "error", 10)
+        "crashed", 5)
     if not BWRAP_WORKS:  # unsandboxed, such writes succeed: that is what the sandbox is for
         return cases
     writes = "\n".join(f"try:\n    open({str(p)!r}, 'w').write('pwned')\nexcept OSError:\n    pass" for p in sentinels.values())
@@ -219,6 +220,10 @@ def test_outputs_feedback_and_bounds(corpus_run):
     assert all(len(p.read_text()) <= grading.MAX_FEEDBACK_CHARS + 100 for p in (out / "feedback").iterdir())
     row = corpus_run["rows"]["infinite_loop_ignoring_sigint.ipynb"]
     assert "cell 11" in row["detail"], row["detail"]  # the inserted cell, 1-based
+    hog = corpus_run["rows"]["memory_hog.ipynb"]["detail"]
+    assert "1.46G memory limit (--memory-limit)" in hog and "cell 11" in hog, hog
+    log = (out / "grade.log").read_text()
+    assert "enforced by a watchdog" in log and "memory_hog.ipynb: peak resident memory" in log
     assert (out / "grade.log").read_text().count("\n") >= len(corpus_run["cases"])
 
 
@@ -275,6 +280,119 @@ def test_codec_round_trip_and_refusals():
         codec.decode({"t": "nd", "dtype": "|O", "shape": [1], "b64": ""})
 
 
+# ----------------------------------------------------------------------------------- memory limit
+CHILD_TOUCHES = ("import subprocess, sys, time\n"
+                 "code = 'b = bytearray({size}); b[::4096] = bytes(len(b[::4096])); import time; time.sleep(30)'\n"
+                 "child = subprocess.Popen([sys.executable, '-c', code])\nchild.wait()")
+
+
+def _watched(code: str, limit: str, seconds: float = 60):
+    process = sandbox.popen([sys.executable, "-c", code], sandbox.Limits(memory_bytes=sandbox.parse_size(limit)),
+                            dict(os.environ), Path.cwd())
+    finished = sandbox.wait(process, seconds)
+    process.memory_watchdog.stop()
+    return process, finished
+
+
+def test_memory_watchdog_kills_a_tree_over_the_limit():
+    """A child process that makes 400 MB resident is caught: the sum over the tree counts, and all of it dies."""
+    process, finished = _watched(CHILD_TOUCHES.format(size=400 * 2**20), "200M")
+    watchdog = process.memory_watchdog
+    assert finished and watchdog.tripped, "a 400 MB child under a 200M limit was not stopped"
+    assert watchdog.peak > sandbox.parse_size("200M")
+    assert process.returncode == -9
+    assert sandbox.descendants(process.pid) == []
+    assert "200M memory limit (--memory-limit)" in watchdog.describe()
+
+
+def test_memory_limit_is_not_an_address_space_cap():
+    """Reserving address space is not using memory: TensorFlow reserves far more than it touches."""
+    code = "import mmap\nreserved = mmap.mmap(-1, 8 * 2**30)\nprint(len(reserved))"
+    process, finished = _watched(code, "256M")
+    assert finished and process.returncode == 0, "an untouched 8 GB reservation failed under a 256M limit"
+    assert not process.memory_watchdog.tripped
+    assert 0 < process.memory_watchdog.peak < sandbox.parse_size("256M")
+
+
+def test_jobs_times_limit_beyond_the_machine_warns(caplog, capsys):
+    total = grading.machine_memory_bytes()
+    assert total, "the OS did not report its memory"
+    jobs = int(total // sandbox.parse_size("2G")) + 1
+    grading._log_memory_plan(sandbox.parse_size("2G"), jobs)
+    assert f"--jobs {jobs} x --memory-limit 2G" in capsys.readouterr().err
+    grading._log_memory_plan(sandbox.parse_size("2G"), 1)
+    assert "--jobs 1" not in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------- sandbox default
+NO_BWRAP = "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+
+
+@pytest.mark.parametrize("choice", ["bwrap", "auto"])
+def test_no_bubblewrap_refuses_to_grade(tmp_path, monkeypatch, choice):
+    """The default sandbox is bwrap; without it the grader refuses rather than run students' code as you."""
+    monkeypatch.setattr(sandbox, "probe_bwrap", lambda: (False, NO_BWRAP))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(master_nb(), subs / "a.ipynb")
+    kwargs = {} if choice == "bwrap" else {"sandbox": choice}  # bwrap is the default
+    with pytest.raises(grading.GraderError) as refusal:
+        grading.grade(str(TOY_MASTER), subs, tmp_path / "out", progress=False, **kwargs)
+    message = str(refusal.value)
+    assert "apt-get install bubblewrap" in message and "--sandbox none" in message and "macOS/Windows" in message
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+def test_cli_without_bubblewrap_on_path_exits_2(tmp_path):
+    (tmp_path / "subs").mkdir()
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    done = subprocess.run([sys.executable, "-m", "course_utils.cli", "grade", str(TOY_MASTER), str(tmp_path / "subs"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PATH=str(empty_path)))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "bubblewrap is not installed" in done.stderr and "--sandbox none" in done.stderr
+
+
+# ----------------------------------------------------------------------------------- grader failures
+@pytest.mark.slow
+def test_export_failure_is_a_grader_error_not_ok_with_zeros(tmp_path, monkeypatch):
+    """When the grader's answer export fails, the status says so; the student is not blamed."""
+    monkeypatch.setattr(grading, "ANSWERS_DIR", "/proc/no-such-folder")  # nobody can create it
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(master_nb(), subs / "a.ipynb")
+    row, = grading.grade(str(TOY_MASTER), subs, tmp_path / "out", sandbox=SANDBOX, progress=False, timeout=120)
+    assert row["status"] == "grader-error" and row["score"] == 0, row
+    assert "the grader's answer export after cell" in row["detail"], row["detail"]
+    assert "not a verdict on this notebook" in row["detail"]
+    feedback = (tmp_path / "out" / "feedback" / "a.ipynb.md").read_text()
+    assert "not a judgement of your code" in feedback
+    assert "grader failure" in (tmp_path / "out" / "grade.log").read_text()
+    # a grader-error is not a grade: the next run grades the submission again
+    monkeypatch.setattr(grading, "ANSWERS_DIR", "_grader_answers")
+    row, = grading.grade(str(TOY_MASTER), subs, tmp_path / "out", sandbox=SANDBOX, progress=False, timeout=120)
+    assert (row["status"], row["score"]) == ("ok", 10), row
+
+
+@pytest.mark.slow
+def test_test_process_failure_is_a_grader_error(tmp_path, monkeypatch):
+    real_run_tests = grading.run_tests
+
+    def broken_test_process(settings, workdir, private, nb, found):
+        real_run_tests(settings, workdir, private, nb, found)
+        return {"tests": [], "error": "Traceback ...\nOSError: [Errno 28] No space left on device"}  # its failure report
+
+    monkeypatch.setattr(grading, "run_tests", broken_test_process)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(master_nb(), subs / "a.ipynb")
+    row, = grading.grade(str(TOY_MASTER), subs, tmp_path / "out", sandbox=SANDBOX, progress=False, timeout=120)
+    assert row["status"] == "grader-error", row
+    assert "the grader's test process failed" in row["detail"] and "error in cell" not in row["detail"]
+    assert "No space left on device" in (tmp_path / "out" / "grade.log").read_text()
+
+
 def test_parse_size_and_sandbox_choice():
     assert sandbox.parse_size("1.5G") == int(1.5 * 2**30)
     with pytest.raises(ValueError, match="memory-limit"):
@@ -295,6 +413,28 @@ def test_find_master_by_number_and_stem():
 # ----------------------------------------------------------------------------------- real masters
 REPO = HERE.parent
 MASTERS = sorted((REPO / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.slow
+def test_chapter_03_full_marks_under_2g_and_a_memory_hog_stopped(tmp_path):
+    """Issue 10: --memory-limit 2G zeroed the chapter-03 master (TensorFlow's address space); a hog must be stopped."""
+    master = REPO / "solutions" / "03_mnist_cnn.ipynb"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "solution.ipynb").write_bytes(master.read_bytes())
+    hog = nbformat.read(master, as_version=4)
+    first_answer = next(i for i, c in enumerate(hog.cells) if c.metadata.get("course", {}).get("answer"))
+    hog.cells.insert(first_answer + 1, nbformat.v4.new_code_cell(
+        "import numpy as np\nhog = np.ones(3 * 2**30, dtype=np.uint8)  # 3 GB, written, so resident"))
+    nbformat.write(hog, subs / "hog.ipynb")
+    rows = {r["submission"]: r for r in grading.grade(master.stem, subs, tmp_path / "out", jobs=1, timeout=900,
+                                                      cell_timeout=300, memory_limit="2G", sandbox=SANDBOX,
+                                                      progress=False, solutions=REPO / "solutions")}
+    solved = rows["solution.ipynb"]
+    assert (solved["status"], solved["score"]) == ("ok", solved["max_score"]), solved
+    stopped = rows["hog.ipynb"]
+    assert stopped["status"] == "crashed", stopped
+    assert "2G memory limit (--memory-limit)" in stopped["detail"] and f"cell {first_answer + 2}" in stopped["detail"]
 
 
 @pytest.mark.slow

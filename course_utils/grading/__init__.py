@@ -41,7 +41,9 @@ from pathlib import Path
 from .. import authoring
 from . import sandbox as sb
 
-STATUSES = ("ok", "error", "timeout", "crashed", "invalid")
+# grader-error: the grader's own machinery failed (answer export, test process, kernel start);
+# the scores may be incomplete and say nothing about the submission: fix and rerun (it is regraded).
+STATUSES = ("ok", "error", "timeout", "crashed", "invalid", "grader-error")
 ANSWERS_DIR = "_grader_answers"
 MAX_SUBMISSION_BYTES = 50 * 2**20
 MAX_EXECUTED_BYTES = 20 * 2**20
@@ -111,21 +113,26 @@ def master_parameters(master: authoring.Master) -> dict:
 
 
 def resolve_sandbox(choice: str) -> str:
-    """``bwrap`` or ``none`` for ``--sandbox auto|bwrap|none`` (a real probe, not just `which`)."""
+    """``bwrap`` or ``none`` for ``--sandbox bwrap|auto|none`` (a real probe, not just `which`).
+
+    ``bwrap`` (the default) and ``auto`` (its old name) refuse to grade without a working
+    bubblewrap: running students' code with the instructor's permissions must be a choice
+    (``--sandbox none``), never a fallback.
+    """
     if choice not in ("auto", "bwrap", "none"):
-        raise GraderError(f"--sandbox {choice!r} is not one of auto, bwrap, none")
+        raise GraderError(f"--sandbox {choice!r} is not one of bwrap, auto, none")
     if choice == "none":
         _loud_warning("--sandbox none: submissions run UNSANDBOXED, with your permissions, files and network.")
         return "none"
     works, why = sb.probe_bwrap()
     if works:
         return "bwrap"
-    if choice == "bwrap":
-        raise GraderError(f"--sandbox bwrap requested but {why}")
-    _loud_warning(f"no sandbox: {why}. Submissions run UNSANDBOXED, with your permissions, files and network "
-                  "(resource limits and timeouts still apply). Install bubblewrap, or pass --sandbox none to "
-                  "accept this without the warning being a surprise.")
-    return "none"
+    raise GraderError(
+        f"no sandbox: {why}. Without one, students' notebooks would run with your permissions, files and network, "
+        "so the grader refuses. Either install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; "
+        "Fedora: sudo dnf install bubblewrap), or on macOS/Windows grade inside a Linux container "
+        "(docs/INSTRUCTORS.md, 'Grading on macOS or Windows'), or pass --sandbox none to accept running them "
+        "unsandboxed.")
 
 
 def _loud_warning(text: str) -> None:
@@ -361,7 +368,9 @@ def execute(settings: Settings, workdir: Path, nb_path: Path, executed_path: Pat
     read_fd, write_fd = os.pipe()
     argv = settings.sandbox.wrap([sys.executable, "-m", "course_utils.grading.runner", str(job_path), str(write_fd)], workdir)
     env = sandbox_env(workdir, settings.parameters)
-    state = {"cell": None, "origin": None, "errors": [], "end": None}
+    # errors: the student's cells; grader_errors: the grader's own cells (answer export, parameters)
+    state = {"cell": None, "origin": None, "errors": [], "grader_errors": [], "end": None, "peak_bytes": None}
+    last_student_origin = None
     try:
         process = sb.popen(argv, settings.limits, env, workdir, pass_fds=(write_fd,),
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -391,14 +400,25 @@ def execute(settings: Settings, workdir: Path, nb_path: Path, executed_path: Pat
                     continue
                 if "end" in event:
                     state["end"] = event
+                elif "error" in event and event.get("origin") is None:
+                    state["grader_errors"].append(dict(event, after=last_student_origin))
                 elif "error" in event:
                     state["errors"].append(event)
                 elif "cell" in event:
                     state["cell"], state["origin"] = event["cell"], event.get("origin")
+                    if event.get("origin") is not None:
+                        last_student_origin = event["origin"]
     if state["end"] is not None and not state["end"].get("whole"):
         sb.wait(process, 15)  # the runner shuts the kernel down and exits by itself
     sb.kill_tree(process)  # whatever is left (a timeout, a kernel's stray children)
+    watchdog = process.memory_watchdog
+    if watchdog is not None:
+        watchdog.stop()
+        state["peak_bytes"] = watchdog.peak
+        if watchdog.tripped:  # the runner died with its kernel: whatever it sent last is not the reason
+            state["end"] = {"end": "memory", "why": watchdog.describe()}
     state["stderr"] = stderr_tail.text()
+    state["last_student_origin"] = last_student_origin
     if state["end"] is None:
         state["end"] = {"end": "crashed", "why": f"the run was killed (exit {process.returncode}): out of memory, "
                         "or the kernel took the runner down"}
@@ -493,17 +513,35 @@ def grade_one(settings: Settings, path: Path) -> Outcome:
         nbformat.write(run_nb, nb_path)
         state = execute(settings, workdir, nb_path, executed)
         end = state["end"]
-        student_errors = [e for e in state["errors"] if e.get("origin") is not None]
+        student_errors = state["errors"]
         for event in student_errors[:10]:
             cell = nb.cells[event["origin"]]
             outcome.errors.append({"cell": event["origin"] + 1, "source": _first_line(cell.source),
                                    "error": f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": ")[:500]})
-        where = (f"cell {state['origin'] + 1} ({_first_line(nb.cells[state['origin']].source)!r})"
-                 if state.get("origin") is not None else "a grader cell")
-        if end["end"] == "timeout":
+
+        def label(origin: int) -> str:
+            return f"cell {origin + 1} ({_first_line(nb.cells[origin].source)!r})"
+
+        last = state.get("last_student_origin")
+        if state.get("origin") is not None:
+            where = label(state["origin"])
+        elif last is not None:
+            where = f"the grader's answer export after {label(last)}"
+        else:
+            where = "the grader's set-up, before the first cell"
+        grader_problems = []  # failures of the grader's own machinery: never the submission's fault
+        if end["end"] == "memory" and last is None:
+            grader_problems.append(f"the kernel alone {end['why']} before the first cell ran; "
+                                   "this limit is too low for the assignment: raise --memory-limit")
+        elif end["end"] == "memory":
+            outcome.status = "crashed"
+            outcome.detail = f"the notebook {end['why']} in {label(last)}: the grader stopped the run there"
+        elif end["end"] == "timeout":
             outcome.status = "timeout"
             limit = f"{settings.timeout:g} s for the whole notebook" if end.get("whole") else f"{settings.cell_timeout:g} s per cell"
             outcome.detail = f"timeout in {where}: ran past {limit}"
+        elif end["end"] == "crashed" and (state.get("origin") is None or str(end.get("why", "")).startswith("grader runner")):
+            grader_problems.append(f"the kernel or the grader's runner failed in {where}: {end.get('why', '')}")
         elif end["end"] == "crashed":
             outcome.status = "crashed"
             outcome.detail = f"kernel died in {where}: {end.get('why', '')}"[:500]
@@ -513,11 +551,25 @@ def grade_one(settings: Settings, path: Path) -> Outcome:
             outcome.detail = f"error in cell {first['cell']} ({first['source']!r}): {first['error']}"[:500]
         else:
             outcome.status = "ok"
+        for event in state["grader_errors"][:3]:
+            after = f"after {label(event['after'])}" if event.get("after") is not None else "before the first cell"
+            grader_problems.append(f"the grader's answer export {after} failed: "
+                                   f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": ")[:300])
+        if state.get("peak_bytes") is not None:
+            log.info("%s: peak resident memory %.2f GiB (limit %s)", name, state["peak_bytes"] / 2**30,
+                     sb.format_size(settings.limits.memory_bytes))
         results = run_tests(settings, workdir, private, nb, found)
         outcome.tests = results.get("tests", [])
         if results.get("error"):
             log.error("%s: test process problem: %s", name, results["error"])
-            outcome.detail = (outcome.detail + "; " if outcome.detail else "") + "grader test process failed (see log)"
+            grader_problems.append("the grader's test process failed (grade.log has its error)")
+        if grader_problems:
+            for problem in grader_problems:
+                log.error("%s: grader failure: %s", name, problem)
+            student_side = f"; besides: {outcome.detail}" if outcome.detail else ""
+            outcome.status = "grader-error"
+            outcome.detail = (f"grader failure, not a verdict on this notebook (scores may be incomplete): "
+                              f"{'; '.join(grader_problems)}{student_side}")[:500]
         for test in outcome.tests:
             if test["passed"]:
                 outcome.scores[test["question"]] = outcome.scores.get(test["question"], 0) + test["points"]
@@ -529,7 +581,8 @@ def grade_one(settings: Settings, path: Path) -> Outcome:
             log.info("%s: runner stderr tail: %s", name, state["stderr"][-500:])
     except Exception as err:  # the grader's own bug must not stop the batch either
         log.exception("%s: grader failure", name)
-        outcome.status, outcome.detail = "crashed", f"grader failure: {type(err).__name__}: {err}"[:500]
+        outcome.status = "grader-error"
+        outcome.detail = f"grader failure, not a verdict on this notebook: {type(err).__name__}: {err}"[:500]
     finally:
         shutil.rmtree(base, ignore_errors=True)
     outcome.seconds = time.monotonic() - start
@@ -551,6 +604,9 @@ def feedback_markdown(outcome: Outcome, settings: Settings) -> str:
     lines = [f"# Feedback: {outcome.submission}", "",
              f"Assignment `{settings.master_path.stem}` · status **{outcome.status}** · "
              f"score **{_num(outcome.score)} / {_num(sum(outcome.max_scores.values()))}**", ""]
+    if outcome.status == "grader-error":
+        lines += ["The grader itself failed while grading this notebook, so the scores below may be incomplete. "
+                  "This is not a judgement of your code; your instructor has been told and will regrade it.", ""]
     if outcome.detail:
         lines += [f"> {outcome.detail}", ""]
     lines += ["| question | score | out of |", "|---|---|---|"]
@@ -590,12 +646,13 @@ def _csv_safe(text: str) -> str:
 # --------------------------------------------------------------------------- the batch
 def grade(assignment: str, submissions: Path | str, out: Path | str, *, jobs: int = 1,
           timeout: float = DEFAULT_TIMEOUT, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
-          memory_limit: str | None = DEFAULT_MEMORY, sandbox: str = "auto", force: bool = False,
+          memory_limit: str | None = DEFAULT_MEMORY, sandbox: str = "bwrap", force: bool = False,
           solutions: Path | str | None = None, parameters: dict | None = None, progress: bool = True,
           call_timeout: float = 30.0, max_output_bytes: int = 2 * 2**20) -> list[dict]:
     """Grade every file in ``submissions``; returns the gradebook rows (also written to OUT).
 
-    Raises :class:`GraderError` when the grader cannot run (no master, bad options, no sandbox).
+    Raises :class:`GraderError` when the grader cannot run (no master, bad options, no sandbox
+    unless ``sandbox="none"``).
     """
     if jobs < 1:
         raise GraderError(f"--jobs {jobs} must be at least 1")
@@ -642,6 +699,7 @@ def grade(assignment: str, submissions: Path | str, out: Path | str, *, jobs: in
         files = sorted(p for p in submissions.iterdir() if not p.name.startswith(".") and not p.is_dir())
         log.info("grading %d submission(s) of %s with sandbox=%s jobs=%d timeout=%gs cell-timeout=%gs memory=%s",
                  len(files), master_path.name, mode, jobs, timeout, cell_timeout, memory_limit)
+        _log_memory_plan(memory, jobs)
         if os.geteuid() == 0 and mode == "bwrap":
             log.warning("running as root: the process limit (RLIMIT_NPROC) is not enforced by Linux for root")
         rows = _run_batch(settings, files, jobs, force, progress)
@@ -652,6 +710,30 @@ def grade(assignment: str, submissions: Path | str, out: Path | str, *, jobs: in
     finally:
         log.removeHandler(handler)
         handler.close()
+
+
+def machine_memory_bytes() -> int | None:
+    """Physical memory of this machine (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _log_memory_plan(memory: int | None, jobs: int) -> None:
+    """Say how the memory limit is enforced, and warn when ``jobs`` kernels at the limit do not fit."""
+    if memory is None:
+        _loud_warning("--memory-limit none: a submission may use all of this machine's memory.")
+        return
+    log.info("memory limit %s per submission: enforced by a watchdog in the grader that sums the resident memory "
+             "of the submission's processes every 0.1 s and kills them above it (no address-space cap, no cgroup)",
+             sb.format_size(memory))
+    total = machine_memory_bytes()
+    if total and jobs * memory > total:
+        _loud_warning(f"--jobs {jobs} x --memory-limit {sb.format_size(memory)} = {sb.format_size(jobs * memory)} is more "
+                      f"than this machine's {sb.format_size(total)} of memory: if several submissions use their whole "
+                      "limit at once, the system runs out of memory and may kill any process. Lower --jobs or "
+                      "--memory-limit.")
 
 
 def _run_batch(settings: Settings, files: list[Path], jobs: int, force: bool, progress: bool) -> list[dict]:
@@ -697,7 +779,9 @@ def _load_result(settings: Settings, path: Path) -> dict | None:
         saved = json.loads(result_path.read_text(encoding="utf-8"))
     except ValueError:
         return None
-    return saved["row"] if saved.get("fingerprint") == _fingerprint(data, settings) else None
+    if saved.get("fingerprint") != _fingerprint(data, settings) or saved["row"].get("status") == "grader-error":
+        return None  # changed, or not graded at all: the grader failed on it last time
+    return saved["row"]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -741,9 +825,12 @@ def register(subparsers) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per submission (default 600)")
     parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, help="seconds per cell (default 120)")
-    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY, help="address-space cap of the kernel, e.g. 4G (default), or none")
-    parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
-                        help="auto: bubblewrap when it works here, else warn and run unsandboxed")
+    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY,
+                        help="resident memory of one submission's processes, e.g. 4G (default), or none; "
+                        "a submission above it is stopped with status crashed")
+    parser.add_argument("--sandbox", choices=("bwrap", "auto", "none"), default="bwrap",
+                        help="bwrap (default; auto is the same): run submissions in bubblewrap, and refuse to grade "
+                        "when it does not work here; none: run them unsandboxed, with your permissions")
     parser.add_argument("--force", action="store_true", help="regrade submissions already graded in OUT")
     parser.add_argument("--solutions", help="folder of masters (default: solutions/ of this checkout, or of the "
                         "current folder when the package is installed from a wheel)")

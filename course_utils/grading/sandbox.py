@@ -4,8 +4,15 @@ With ``bwrap`` the command sees the whole filesystem read-only, except its work 
 (writable) and an empty private ``/tmp``; the instructor's masters, the other submissions and the
 grader's output folder are hidden behind empty directories; there is no network (only a private
 loopback, which the Jupyter kernel needs) and a separate PID namespace, so killing the sandbox
-kills everything the student started. Resource limits (``setrlimit``) apply in both modes:
-address space (``--memory-limit``), file size, CPU time, number of processes.
+kills everything the student started. Limits apply in both modes: resident memory
+(``--memory-limit``, enforced by :class:`MemoryWatchdog` from outside the sandbox), and with
+``setrlimit`` file size, CPU time, number of processes.
+
+Why the memory limit is not ``RLIMIT_AS``: an address-space cap counts memory a process has
+reserved but never touches. TensorFlow reserves several times the memory it uses, so a 2G cap
+broke ``import tensorflow`` and every answer scored zero. The watchdog measures what the
+submission really occupies (the resident set of its whole process tree), which is what runs a
+machine out of memory.
 
 >>> parse_size("2G"), parse_size("512M"), parse_size("none")
 (2147483648, 536870912, None)
@@ -19,6 +26,8 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,9 +57,10 @@ class Limits:
     cpu_seconds: int | None = None
 
     def apply(self) -> None:
-        """Set the limits on the current process (called in the child before exec)."""
-        if self.memory_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (self.memory_bytes, self.memory_bytes))
+        """Set the limits on the current process (called in the child before exec).
+
+        ``memory_bytes`` is not set here: :func:`popen` watches it with a :class:`MemoryWatchdog`.
+        """
         resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_bytes, self.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if self.cpu_seconds:
@@ -141,7 +151,9 @@ def probe_bwrap() -> tuple[bool, str]:
     except (OSError, subprocess.TimeoutExpired) as err:
         return False, f"bwrap could not start: {err}"
     if done.returncode != 0 or "sandbox-ok" not in done.stdout:
-        return False, f"bwrap cannot create a sandbox here: {done.stderr.strip()[:300] or done.returncode}"
+        return False, (f"bwrap is installed but cannot create a sandbox here ({done.stderr.strip()[:300] or done.returncode}); "
+                       "user namespaces may be disabled: on Ubuntu 24.04 `sudo sysctl "
+                       "kernel.apparmor_restrict_unprivileged_userns=0`, in Docker see docs/INSTRUCTORS.md")
     return True, ""
 
 
@@ -183,9 +195,96 @@ def kill_tree(process: subprocess.Popen) -> None:
         pass
 
 
+def format_size(n_bytes: float) -> str:
+    """``'2G'``, ``'1.5G'``, ``'512M'``: a size as ``--memory-limit`` spells it."""
+    for unit, scale in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
+        if n_bytes >= scale:
+            return f"{round(n_bytes / scale, 2):g}{unit}"
+    return f"{int(n_bytes)}B"
+
+
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _resident_bytes(pid: int) -> int:
+    """Resident set of one process, 0 if it is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                return int(handle.read().split()[1]) * _PAGE_BYTES
+        except (OSError, IndexError, ValueError):
+            return 0
+    try:  # macOS and others (only with --sandbox none): psutil, a dependency of ipykernel
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss
+    except Exception:
+        return 0
+
+
+def _tree(pid: int) -> list[int]:
+    if sys.platform.startswith("linux"):
+        return [pid] + descendants(pid)
+    try:
+        import psutil
+
+        return [pid] + [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except Exception:
+        return [pid]
+
+
+class MemoryWatchdog:
+    """Kill a process tree whose resident memory, summed over its processes, passes a limit.
+
+    It runs in a thread of the grader, outside the sandbox, so nothing the submission does can
+    stop it. The resident set of every process of the tree is read every ``poll_s`` seconds (a
+    few microseconds per process); the tree itself, which takes a scan of ``/proc``, is re-read
+    every ``rescan_s`` seconds. Shared pages (libraries) count in each process that maps them,
+    so the sum errs on the high side. ``tripped`` says the watchdog killed the tree; ``peak`` is
+    the largest sum seen.
+    """
+
+    def __init__(self, process: subprocess.Popen, limit_bytes: int, poll_s: float = 0.1, rescan_s: float = 1.0):
+        self.process, self.limit_bytes = process, limit_bytes
+        self.poll_s, self.rescan_s = poll_s, rescan_s
+        self.peak = 0
+        self.tripped = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"memory-watchdog-{process.pid}", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        pids: list[int] = []
+        scanned = float("-inf")
+        while not self._stop.is_set() and self.process.poll() is None:
+            if time.monotonic() - scanned >= self.rescan_s:
+                pids, scanned = _tree(self.process.pid), time.monotonic()
+            used = sum(_resident_bytes(pid) for pid in pids)
+            self.peak = max(self.peak, used)
+            if used > self.limit_bytes:
+                self.tripped = True  # before the kill, so whoever sees the process die knows why
+                kill_tree(self.process)
+                return
+            self._stop.wait(self.poll_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def describe(self) -> str:
+        """What a message about a run this watchdog stopped says."""
+        return f"used more than the {format_size(self.limit_bytes)} memory limit (--memory-limit)"
+
+
 def popen(argv: list[str], limits: Limits, env: dict, cwd: Path, **kwargs) -> subprocess.Popen:
-    """Start ``argv`` in its own session with ``limits`` applied."""
-    return subprocess.Popen(argv, cwd=str(cwd), env=env, preexec_fn=limits.apply, start_new_session=True, **kwargs)
+    """Start ``argv`` in its own session with ``limits`` applied.
+
+    With a memory limit the process carries a started :class:`MemoryWatchdog` as
+    ``process.memory_watchdog`` (``None`` without one).
+    """
+    process = subprocess.Popen(argv, cwd=str(cwd), env=env, preexec_fn=limits.apply, start_new_session=True, **kwargs)
+    process.memory_watchdog = MemoryWatchdog(process, limits.memory_bytes) if limits.memory_bytes else None
+    return process
 
 
 def wait(process: subprocess.Popen, timeout: float) -> bool:
