@@ -74,6 +74,6 @@ def test_open_project_files():
 
     hooks = [h for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"] for h in repo["hooks"]]
     entries = {h["id"]: h["entry"] for h in hooks}
-    assert entries["course-lint"] == "course lint" and entries["exercises-in-sync"] == "course build-exercises --check"
+    assert entries["course-lint"] == "course lint --root ." and entries["exercises-in-sync"] == "course build-exercises --check --root ."
     assert entries["ruff"].startswith("ruff check") and "jupyter" in hooks[0]["types_or"]
     assert any(dep.startswith("ruff") for dep in project["optional-dependencies"]["dev"])
