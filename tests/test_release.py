@@ -77,3 +77,10 @@ def test_open_project_files():
     assert entries["course-lint"] == "course lint --root ." and entries["exercises-in-sync"] == "course build-exercises --check --root ."
     assert entries["ruff"].startswith("ruff check") and "jupyter" in hooks[0]["types_or"]
     assert any(dep.startswith("ruff") for dep in project["optional-dependencies"]["dev"])
+
+
+def test_every_data_file_has_a_licence_row():
+    readme = (ROOT / "data" / "README.md").read_text()
+    table = readme.split("## Licences per file", 1)[1].split("\n## ", 1)[0]
+    for csv_file in sorted((ROOT / "data").glob("*.csv")):
+        assert f"`{csv_file.name}`" in table, f"data/README.md's licence table does not name {csv_file.name}"
