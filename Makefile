@@ -56,9 +56,10 @@ COLAB_VENV   := .venv-colab
 COLAB_FREEZE := constraints/colab/pip-freeze-2026-08.txt
 COLAB_OUT    := $(abspath build/colab)
 
-$(COLAB_VENV)/.installed: pyproject.toml $(COLAB_FREEZE)
-	rm -rf $(COLAB_VENV)
+$(COLAB_VENV)/bin/python:
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+
+$(COLAB_VENV)/.installed: pyproject.toml $(COLAB_FREEZE) | $(COLAB_VENV)/bin/python
 	$(COLAB_VENV)/bin/python tools/colab_stack.py constraints --freeze $(COLAB_FREEZE) --out $(COLAB_VENV)/constraints.txt
 	$(COLAB_VENV)/bin/python -m pip install -q -c $(COLAB_VENV)/constraints.txt -e ".[dev]"
 	touch $@
@@ -66,7 +67,7 @@ $(COLAB_VENV)/.installed: pyproject.toml $(COLAB_FREEZE)
 test-colab: $(COLAB_VENV)/.installed
 	$(COLAB_VENV)/bin/python tools/colab_stack.py verify-env --freeze $(COLAB_FREEZE)
 	$(COLAB_VENV)/bin/python tools/colab_stack.py check
-	$(COLAB_VENV)/bin/course run --smoke --out $(COLAB_OUT)/run
+	$(COLAB_VENV)/bin/course run --smoke --no-progress --out $(COLAB_OUT)/run
 	$(COLAB_VENV)/bin/python -m pytest -p no:cacheprovider -q -m "not slow" course_utils tests
 	$(COLAB_VENV)/bin/python tools/colab_stack.py grade-master 01 --out $(COLAB_OUT)/grade
 

@@ -158,7 +158,8 @@ def cmd_verify_env(args) -> int:
     """Every installed distribution that Colab also has must be at Colab's version."""
     pins, _ = read_freeze(Path(args.freeze))
     installed = {normalize(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
-    shared = sorted(set(installed) & set(pins))
+    # The venv's own installer tools are not what a notebook runs with, and venv brings its own pip.
+    shared = sorted((set(installed) & set(pins)) - {"pip", "setuptools", "wheel"})
     differ = [f"{name} {installed[name]} (Colab: {pins[name]})" for name in shared if installed[name] != pins[name]]
     version = ".".join(map(str, sys.version_info[:2]))
     print(f"Python {version}; {len(shared)} installed packages are also on Colab's image, "
