@@ -399,3 +399,38 @@ def test_risks_without_owner_names_missing_columns():
     bare = business.score_risk_register(pd.DataFrame({"risk": ["r"], "category": ["data"], "probability": [0.5], "impact": [5]}))
     with pytest.raises(ValueError, match=r"\['owner', 'mitigation'\]"):
         risks_without_owner(bare)
+
+
+# --------------------------------------------------------------------------- go-to-market channels
+def _channels(spend, won):
+    return pd.DataFrame({"spend_usd_per_month": spend, "new_customers_per_month": won},
+                        index=[f"c{i}" for i in range(len(spend))])
+
+
+@pytest.mark.parametrize("spend, won, margin, churn, passes", [
+    (6000, 1, 0.9, 0.03, True),       # LTV 18,000 / CAC 6,000 = 3.0 exactly, payback 11.1 months: on the bar
+    (6001, 1, 0.9, 0.03, False),      # just below 3x
+    (6000, 1, 0.9, 0.10, False),      # high churn: LTV 5,400
+    (7000, 1, 0.9, 0.01, False),      # LTV/CAC 7.7 but payback 13 months > 12
+    (1000, 0, 0.9, 0.03, False),      # wins nobody: CAC inf
+    (0, 0, 0.9, 0.03, False),         # spends nothing, wins nobody: not a channel that pays
+    (100, 1, -0.2, 0.03, False),      # every customer loses money: cheap acquisition cannot save it
+    (0, 2, 0.9, 0.03, True),          # free customers (referrals): CAC 0
+])
+def test_channel_passes_only_when_it_pays_for_itself(spend, won, margin, churn, passes):
+    table = business.channel_economics(_channels([spend], [won]), 600, margin, churn)
+    assert bool(table.loc["c0", "passes"]) is passes
+
+
+def test_channel_economics_matches_the_unit_economics_formulas_and_blends():
+    table = business.channel_economics(_channels([10_000, 4_000, 2_000, 2_000], [1.2, 0.5, 0.8, 0.5]), 600, 0.875, 0.03)
+    ltv = 600 * 0.875 / 0.03
+    assert table.loc["c0", "cac_usd"] == pytest.approx(10_000 / 1.2)
+    assert table.loc["c2", "ltv_to_cac"] == pytest.approx(ltv / 2_500)
+    assert table.loc["c1", "payback_months"] == pytest.approx(8_000 / (600 * 0.875))
+    assert table.loc["blended", "cac_usd"] == pytest.approx(18_000 / 3.0)
+    assert table.loc["blended", "new_customers_per_month"] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="new_customers_per_month"):
+        business.channel_economics(_channels([1.0], [-1.0]), 600, 0.9, 0.03)
+    with pytest.raises(ValueError, match=r"lacks columns \['new_customers_per_month'\]"):
+        business.channel_economics(pd.DataFrame({"spend_usd_per_month": [1.0]}), 600, 0.9, 0.03)

@@ -14,6 +14,7 @@ from .market import (  # noqa: E402
     bass_adoptions,
     bass_cumulative,
     bass_peak_time,
+    channel_economics,
     check_market_order,
     fit_bass,
     tam_sam_som_bottom_up,

@@ -28,12 +28,66 @@ __all__ = [
     "tam_sam_som_top_down",
     "tam_sam_som_bottom_up",
     "weighted_scores",
+    "channel_economics",
     "bass_cumulative",
     "bass_adoptions",
     "bass_peak_time",
     "BassFit",
     "fit_bass",
 ]
+
+
+# --------------------------------------------------------------------------- go-to-market channels
+def channel_economics(channels, revenue_per_customer_month, gross_margin, monthly_churn,
+                      min_ltv_to_cac=3.0, max_payback_months=12.0) -> pd.DataFrame:
+    """Customer acquisition cost, LTV/CAC and payback of each go-to-market channel, and whether it
+    pays for itself.
+
+    ``channels`` is a DataFrame indexed by channel with ``spend_usd_per_month`` and
+    ``new_customers_per_month``. CAC = spend / new customers (``inf`` when a channel wins nobody);
+    LTV = revenue x gross margin / churn (undiscounted); payback = CAC / (revenue x gross margin).
+    A channel *passes* when LTV/CAC >= ``min_ltv_to_cac`` and payback <= ``max_payback_months``
+    (Skok's rules of thumb: 3 and 12). A last row, ``"blended"``, is the whole mix: total spend /
+    total new customers, which is what a plan's single CAC hides.
+
+    >>> table = channel_economics(pd.DataFrame({"spend_usd_per_month": [9000, 1000],
+    ...     "new_customers_per_month": [1, 1]}, index=["sales", "content"]), 600, 0.9, 0.03)
+    >>> table["cac_usd"].to_dict(), table["passes"].to_dict()
+    ({'sales': 9000.0, 'content': 1000.0, 'blended': 5000.0}, {'sales': False, 'content': True, 'blended': True})
+    """
+    from .unit_economics import cac_payback_months, ltv
+
+    if not isinstance(channels, pd.DataFrame):
+        raise ValueError(f"channels must be a DataFrame indexed by channel, got {type(channels).__name__}")
+    needed = ["spend_usd_per_month", "new_customers_per_month"]
+    missing = [c for c in needed if c not in channels.columns]
+    if missing:
+        raise ValueError(f"channels lacks columns {missing}; it needs {needed}, one row per channel")
+    if channels.empty:
+        raise ValueError("channels is empty; give at least one channel")
+    if "blended" in channels.index:
+        raise ValueError("'blended' is the name of the whole-mix row; rename that channel")
+    spend = check_nonnegative("channels['spend_usd_per_month']", channels["spend_usd_per_month"].to_numpy(dtype=float))
+    won = check_nonnegative("channels['new_customers_per_month']", channels["new_customers_per_month"].to_numpy(dtype=float))
+    revenue = check_nonnegative("revenue_per_customer_month", revenue_per_customer_month)
+    min_ratio = check_nonnegative("min_ltv_to_cac", min_ltv_to_cac)
+    max_payback = check_nonnegative("max_payback_months", max_payback_months)
+    spend = np.append(spend, spend.sum())
+    won = np.append(won, won.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cac = np.where(won > 0, spend / np.where(won > 0, won, 1.0), np.inf)
+    lifetime_value = float(ltv(revenue, gross_margin, monthly_churn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(cac > 0, lifetime_value / np.where(cac > 0, cac, 1.0), np.inf)
+    ratio = np.where(np.isinf(cac), 0.0, ratio)
+    payback = np.asarray(cac_payback_months(cac, revenue, gross_margin), dtype=float)
+    payback = np.where(np.isinf(cac), np.inf, payback)
+    table = pd.DataFrame({"spend_usd_per_month": spend, "new_customers_per_month": won, "cac_usd": cac,
+                          "ltv_usd": lifetime_value, "ltv_to_cac": ratio, "payback_months": payback},
+                         index=list(channels.index) + ["blended"])
+    table["passes"] = (table["ltv_to_cac"] >= min_ratio) & (table["payback_months"] <= max_payback) & (lifetime_value > 0)
+    table.index.name = "channel"
+    return table
 
 
 # --------------------------------------------------------------------------- TAM / SAM / SOM
