@@ -30,7 +30,7 @@ BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 MUTANT_PREFIX = "# MUTANT"
 NEXT_REGION = "### NEXT SOLUTION"
-MUTANT_RE = re.compile(r"^# MUTANT (?P<question>[A-Za-z_][A-Za-z0-9_]*): (?P<why>\S.*)$")
+MUTANT_RE = re.compile(r"^# MUTANT (?P<question>[A-Za-z_][A-Za-z0-9_]*)(?P<fresh> \(fresh kernel\))?: (?P<why>\S.*)$")
 PLACEHOLDER_CODE = ("# YOUR CODE HERE", "raise NotImplementedError")
 PLACEHOLDER_MARKDOWN = "YOUR ANSWER HERE"
 NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
@@ -171,21 +171,23 @@ class Mutant:
     why: str
     answer_index: int  # the answer cell it replaces: the nearest one above it
     body: str  # replaces the answer cell's solution region(s)
+    fresh_kernel: bool = False  # graded in a run of its own (it depends on state the answer cell changes)
 
     def answer_source(self, master_nb) -> str:
         return apply_mutant(master_nb.cells[self.answer_index].source, self.body)
 
 
-def parse_mutant(cell) -> tuple[str, str, str]:
-    """(question, why, body) of a mutant cell; raises MarkerError for a malformed one."""
+def parse_mutant(cell) -> tuple[str, str, str, bool]:
+    """(question, why, body, fresh kernel?) of a mutant cell; raises MarkerError for a malformed one."""
     source = cell.get("source", "").strip("\n")
     header, _, body = source.partition("\n")
     match = MUTANT_RE.match(header.strip())
     if not match:
-        raise MarkerError(f"mutant header {header.strip()[:60]!r} must read '# MUTANT q1: why this answer is wrong'")
+        raise MarkerError(f"mutant header {header.strip()[:60]!r} must read '# MUTANT q1: why this answer is wrong' "
+                          "(or '# MUTANT q1 (fresh kernel): why')")
     if not body.strip():
         raise MarkerError("the mutant has no code under its header")
-    return match["question"], match["why"].strip(), body
+    return match["question"], match["why"].strip(), body, bool(match["fresh"])
 
 
 @dataclass
@@ -230,8 +232,8 @@ def parse_master(nb, path: Path | str = "<master>") -> Master:
     for index, cell in enumerate(nb.cells):
         meta = course_meta(cell)
         if cell.cell_type == "raw" and is_mutant_cell(cell):
-            question, why, body = parse_mutant(cell)
-            master.mutants.append(Mutant(index, question, why, master.answer_cells[-1].index, body))
+            question, why, body, fresh = parse_mutant(cell)
+            master.mutants.append(Mutant(index, question, why, master.answer_cells[-1].index, body, fresh))
         if cell.cell_type != "code":
             continue
         if "answer" in meta:
@@ -347,7 +349,7 @@ def _mutant_problems(nb, index: int, answer_index: int | None) -> list[str]:
     if cell.cell_type != "raw":
         return ["a '# MUTANT' cell must be a raw cell (it must not run with the master)"]
     try:
-        _, _, body = parse_mutant(cell)
+        body = parse_mutant(cell)[2]
     except MarkerError as err:
         return [str(err)]
     if answer_index is None:

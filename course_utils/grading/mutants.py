@@ -17,9 +17,12 @@ mutant, the master's answers overlaid with the mutant's go through the real test
 mutated cell's source in the host process). The master's own answers are graded too; a master
 that loses points makes the whole check fail, because then a lost point proves nothing.
 
-Caveat: a mutant runs in a *shallow* copy of the namespace, so a mutant that changes a shared
-object in place (fits a model defined in an earlier cell) changes it for the cells after it;
-the master's full-marks check catches that when it matters.
+Caveat: a mutant runs in a *shallow* copy of the namespace, after the real answer cell. A mutant
+whose meaning depends on an object the answer cell changes in place (a model defined in an earlier
+cell that the answer cell trains) must say ``# MUTANT q4 (fresh kernel): forgets to train``: it is
+then graded in a run of its own, the mutated master top to bottom, exactly like a submission.
+A mutant that changes a shared object in place changes it for the cells after it; the master's
+full-marks check catches that when it matters.
 """
 
 from __future__ import annotations
@@ -114,7 +117,8 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
     # insert each mutant's cell after the export cell that follows its answer cell
     by_answer: dict[int, list[tuple[int, authoring.Mutant]]] = {}
     for number, mutant in enumerate(master.mutants, 1):
-        by_answer.setdefault(mutant.answer_index, []).append((number, mutant))
+        if not mutant.fresh_kernel:
+            by_answer.setdefault(mutant.answer_index, []).append((number, mutant))
     cells = []
     for cell in run_nb.cells:
         cells.append(cell)
@@ -191,12 +195,29 @@ def _scores(results: dict, report: MasterReport) -> dict:
     return scores
 
 
-def _grade_mutant(settings, base: Path, workdir: Path, nb, master, number: int, mutant) -> MutantResult:
+def _grade_mutant(settings, base: Path, master_workdir: Path, nb, master, number: int, mutant) -> MutantResult:
     """Grade one mutant: the master's answers overlaid with the mutant's, the mutated cell's source."""
+    import nbformat
+
     from .. import grading
 
     result = MutantResult(number, mutant.question, mutant.why, 0.0, master.questions.get(mutant.question, 0.0))
-    exported = workdir / MUTANTS_DIR / f"m{number:03d}"
+    mutated = nbformat.from_dict(json.loads(json.dumps(nb)))
+    mutated.cells[mutant.answer_index].source = mutant.answer_source(nb)
+    found = grading.match_answers(mutated, master)
+    if mutant.fresh_kernel:  # a run of its own: the mutated master, top to bottom
+        workdir = _fresh(base, f"run-m{number:03d}")
+        grading.link_data_cache(workdir)
+        run_path = workdir / ".grader_run.ipynb"
+        nbformat.write(grading.prepare_notebook(mutated, found, master), run_path)
+        state = grading.execute(settings, workdir, run_path, workdir / "executed.ipynb")
+        exported = workdir / grading.ANSWERS_DIR
+        failed = [e for e in state["errors"] if e.get("origin") == mutant.answer_index]
+        if failed:
+            (exported / ".error").parent.mkdir(exist_ok=True)
+            (exported / ".error").write_text(f"{failed[0].get('ename')}: {failed[0].get('evalue', '')}")
+    else:
+        exported = master_workdir / MUTANTS_DIR / f"m{number:03d}"
     if (exported / ".error").is_file():
         result.problem = "its code raised when run: " + (exported / ".error").read_text()[:300]
         return result
@@ -207,17 +228,11 @@ def _grade_mutant(settings, base: Path, workdir: Path, nb, master, number: int, 
         return result
     mutant_work = _fresh(base, f"work-m{number:03d}")
     answers = _fresh(mutant_work, grading.ANSWERS_DIR)
-    for source in (workdir / grading.ANSWERS_DIR).glob("*.json"):
+    for source in (master_workdir / grading.ANSWERS_DIR).glob("*.json"):
         shutil.copy(source, answers / source.name)
     for source in exported.glob("*.json"):
         shutil.copy(source, answers / source.name)
     grading.link_data_cache(mutant_work)
-    mutated = json.loads(json.dumps(nb))
-    import nbformat
-
-    mutated = nbformat.from_dict(mutated)
-    mutated.cells[mutant.answer_index].source = mutant.answer_source(nb)
-    found = grading.match_answers(mutated, master)
     # only this question's tests: the others' answers are the master's, so their result is known
     own_tests = dataclasses.replace(master, tests=[t for t in master.tests if t.question == mutant.question])
     results = grading.run_tests(dataclasses.replace(settings, master=own_tests), mutant_work,
