@@ -283,12 +283,23 @@ def load_roster_arg(args) -> list[rosters.Student] | None:
     return rosters.read_roster(args.roster)
 
 
-def export_after_grading(args, master_path: Path, students) -> int:
+def _solutions_dir(args) -> Path:
+    if getattr(args, "solutions", None):
+        return Path(args.solutions)
+    from .. import paths
+
+    return (paths.repo_root() or Path.cwd()) / "solutions"
+
+
+def export_after_grading(args, master_path: Path | None, students) -> int:
     """What ``course grade`` calls after writing the gradebook (0, or 2 when the export failed)."""
     if not getattr(args, "export", None) and students is None:
         return 0
     import nbformat
 
+    from . import find_master
+
+    master_path = master_path or find_master(args.assignment, _solutions_dir(args))
     master = authoring.parse_master(nbformat.read(master_path, as_version=4), master_path)
     try:
         result = export(master, Path(args.out), list(args.export or []), students=students,
@@ -306,13 +317,7 @@ def _cmd_export(args) -> int:
 
     try:
         students = load_roster_arg(args)
-        if args.solutions:
-            solutions = Path(args.solutions)
-        else:
-            from .. import paths
-
-            solutions = (paths.repo_root() or Path.cwd()) / "solutions"
-        master_path = find_master(args.assignment, solutions)
+        master_path = find_master(args.assignment, _solutions_dir(args))
     except (rosters.RosterError, ExportError, GraderError) as err:
         print(f"course export: {err}", file=sys.stderr)
         return 2
