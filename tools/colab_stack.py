@@ -98,7 +98,7 @@ def build_wheel(out_dir: Path) -> Path:
 
 
 def dry_run(wheel: Path, constraints: Path, report: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
                "--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
                "--abi", "cp" + PYTHON_VERSION.replace(".", ""), "--abi", "abi3", "--abi", "none",
                "-c", str(constraints), "--report", str(report)]
@@ -117,11 +117,17 @@ def check_freeze(freeze: Path, wheel: Path, work: Path) -> bool:
     write_constraints(pins, constraints)
     result = dry_run(wheel, constraints, report)
     if result.returncode != 0:
-        errors = [line for line in result.stderr.splitlines() if not line.startswith("WARNING: Location")]
-        print("\n".join(errors[-40:]))
-        kind = "ResolutionImpossible" if "ResolutionImpossible" in result.stderr else f"pip exit status {result.returncode}"
-        print(f"FAIL: course-utils does not install on this Colab image ({kind}). Relax the bound in "
-              f"pyproject.toml that conflicts with the version Colab holds (pip names both above).")
+        # pip explains a conflict ("The conflict is caused by: ...") on stdout, the verdict on stderr.
+        lines = (result.stdout + result.stderr).splitlines()
+        start = next((i for i, line in enumerate(lines) if "conflict is caused by" in line), max(0, len(lines) - 15))
+        print("\n".join(line for line in lines[start:] if not line.startswith("WARNING: Location")))
+        if "ResolutionImpossible" in result.stderr:
+            print("FAIL: course-utils does not install on this Colab image (ResolutionImpossible). Relax the bound "
+                  "in pyproject.toml that conflicts with the version Colab holds (pip names both above).")
+        else:
+            print(f"FAIL: pip stopped (exit status {result.returncode}) before it could decide; its error is above "
+                  "(no access to the package index, or no binary wheel of a dependency for CPython "
+                  f"{PYTHON_VERSION} on manylinux).")
         return False
     installed = {normalize(item["metadata"]["name"]): item["metadata"]["version"]
                  for item in json.loads(report.read_text(encoding="utf-8"))["install"]}
