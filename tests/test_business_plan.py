@@ -206,3 +206,21 @@ def test_loan_payment_is_finite_for_tiny_rates():
 def test_npv_is_zero_at_numpy_financial_irr(flows):
     irr = npf.irr(flows)
     assert business.npv(flows, irr) == pytest.approx(0.0, abs=1e-6 * abs(flows[0]))
+
+
+@pytest.mark.parametrize("p95, limit, decision", [(120.0, 500.0, "GO"), (500.0, 500.0, "GO"), (500.1, 500.0, "NO-GO")])
+def test_latency_check_turns_a_go_plan_into_no_go_only_above_the_target(p95, limit, decision):
+    b = dataclasses.replace(DIGIT_READING, starting_customers=100, new_customers_per_month=6, cac_usd=3_000)
+    plan = project_plan(b, gross_margin=0.95)
+    verdict = go_no_go(plan, **GOOD_RATIOS, p95_latency_ms=p95, max_p95_latency_ms=limit)
+    assert verdict.decision == decision
+    assert any("latency" in name for name in verdict.checks)
+    if decision == "NO-GO":
+        assert len(verdict.failing) == 1 and "latency" in verdict.failing[0]
+
+
+def test_latency_check_needs_both_numbers():
+    plan = project_plan(DIGIT_READING, gross_margin=0.95)
+    with pytest.raises(ValueError, match="both p95_latency_ms"):
+        go_no_go(plan, **GOOD_RATIOS, p95_latency_ms=100.0)
+    assert not any("latency" in name for name in go_no_go(plan, **GOOD_RATIOS).checks)

@@ -235,8 +235,12 @@ class PlanDecision:
 
 def go_no_go(plan: PlanProjection, *, delivered_accuracy, min_delivered_accuracy, gross_margin, min_gross_margin,
              ltv_to_cac, min_ltv_to_cac, cac_payback_months, max_cac_payback_months, min_runway_months,
-             fundraise_months, high_risks) -> PlanDecision:
+             fundraise_months, high_risks, p95_latency_ms=None, max_p95_latency_ms=None) -> PlanDecision:
     """The capstone's rule: GO only if every check passes.
+
+    With ``p95_latency_ms`` and ``max_p95_latency_ms`` (give both or neither) the measured 95th
+    percentile latency of one request is a check too: a product that cannot answer in time has no
+    customers, whatever its margin.
 
     The path-to-profit check is what keeps a never-profitable plan from GO: the plan must cover
     its monthly spend from gross profit (and keep doing so) at least ``fundraise_months`` before
@@ -270,5 +274,11 @@ def go_no_go(plan: PlanProjection, *, delivered_accuracy, min_delivered_accuracy
         f"CAC payback <= {max_cac_payback_months:g} months": (f"{cac_payback_months:.1f}", cac_payback_months <= max_cac_payback_months),
         "no high risks in the register": (str(int(high_risks)), int(high_risks) == 0),
     }
+    if (p95_latency_ms is None) != (max_p95_latency_ms is None):
+        raise ValueError("give both p95_latency_ms (measured) and max_p95_latency_ms (the target), or neither")
+    if p95_latency_ms is not None:
+        p95 = check_nonnegative("p95_latency_ms", p95_latency_ms)
+        limit = check_nonnegative("max_p95_latency_ms", max_p95_latency_ms)
+        checks[f"p95 latency <= {limit:g} ms"] = (f"{p95:.1f} ms", p95 <= limit)
     failing = [name for name, (_, passes) in checks.items() if not passes]
     return PlanDecision(decision="GO" if not failing else "NO-GO", checks=checks, failing=failing)
