@@ -283,15 +283,23 @@ def test_codec_round_trip_and_refusals():
 # ----------------------------------------------------------------------------------- memory limit
 CHILD_TOUCHES = ("import subprocess, sys, time\n"
                  "code = 'b = bytearray({size}); b[::4096] = bytes(len(b[::4096])); import time; time.sleep(30)'\n"
-                 "child = subprocess.Popen([sys.executable, '-c', code])\nchild.wait()")
+                 "child = subprocess.Popen([sys.executable, '-c', code])\nprint(child.pid, flush=True)\nchild.wait()")
 
 
 def _watched(code: str, limit: str, seconds: float = 60):
     process = sandbox.popen([sys.executable, "-c", code], sandbox.Limits(memory_bytes=sandbox.parse_size(limit)),
-                            dict(os.environ), Path.cwd())
+                            dict(os.environ), Path.cwd(), stdout=subprocess.PIPE)
     finished = sandbox.wait(process, seconds)
     process.memory_watchdog.stop()
     return process, finished
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only not reaped yet
+    except FileNotFoundError:
+        return False
 
 
 def test_memory_watchdog_kills_a_tree_over_the_limit():
@@ -301,7 +309,8 @@ def test_memory_watchdog_kills_a_tree_over_the_limit():
     assert finished and watchdog.tripped, "a 400 MB child under a 200M limit was not stopped"
     assert watchdog.peak > sandbox.parse_size("200M")
     assert process.returncode == -9
-    assert sandbox.descendants(process.pid) == []
+    child = int(process.stdout.read().split()[0])
+    assert not _alive(child), "the child that held the memory survived"
     assert "200M memory limit (--memory-limit)" in watchdog.describe()
 
 
@@ -312,6 +321,27 @@ def test_memory_limit_is_not_an_address_space_cap():
     assert finished and process.returncode == 0, "an untouched 8 GB reservation failed under a 256M limit"
     assert not process.memory_watchdog.tripped
     assert 0 < process.memory_watchdog.peak < sandbox.parse_size("256M")
+
+
+def test_function_answer_over_the_limit_fails_its_call_with_memory_error(tmp_path):
+    """A student's function that passes the limit when a test calls it: that call fails, naming the limit."""
+    from course_utils.grading import testproc
+
+    job_path = tmp_path / "host.json"
+    job_path.write_text(json.dumps({"prelude": [], "parameters": {}, "data": {}, "cells": {
+        "hog": "def hog():\n    block = bytearray(2**30)\n    block[::4096] = bytes(len(block[::4096]))\n    return 1",
+        "small": "def small():\n    return 2"}}))
+    host = testproc.Host({"host_argv": [sys.executable, "-m", "course_utils.grading.host", str(job_path)],
+                          "limits": vars(sandbox.Limits(memory_bytes=sandbox.parse_size("300M"))),
+                          "env": dict(os.environ), "host_cwd": str(tmp_path), "host_setup_timeout": 60,
+                          "call_timeout": 120})
+    try:
+        assert host.call("small", (), {}) == 2
+        with pytest.raises(MemoryError, match=r"hog\(\) used more than the 300M memory limit \(--memory-limit\)"):
+            host.call("hog", (), {})
+        assert host.call("small", (), {}) == 2  # a fresh host serves the next call
+    finally:
+        host.close()
 
 
 def test_jobs_times_limit_beyond_the_machine_warns(caplog, capsys):
