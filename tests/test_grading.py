@@ -294,12 +294,20 @@ def _watched(code: str, limit: str, seconds: float = 60):
     return process, finished
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only not reaped yet
-    except FileNotFoundError:
-        return False
+def _alive(pid: int, wait_s: float = 10.0) -> bool:
+    """Whether ``pid`` still runs after ``wait_s`` (a SIGKILLed process takes a moment to free its memory)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] == "Z":  # dead, only not reaped yet
+                    return False
+        except FileNotFoundError:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_memory_watchdog_kills_a_tree_over_the_limit():
