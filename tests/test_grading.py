@@ -363,7 +363,7 @@ def test_jobs_times_limit_beyond_the_machine_warns(caplog, capsys):
 
 
 # ----------------------------------------------------------------------------------- sandbox default
-NO_BWRAP = "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+NO_BWRAP = "bubblewrap (bwrap) is not installed"  # what probe_bwrap says
 
 
 @pytest.mark.parametrize("choice", ["bwrap", "auto"])
@@ -389,7 +389,7 @@ def test_cli_without_bubblewrap_on_path_exits_2(tmp_path):
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PATH=str(empty_path)))
     assert done.returncode == 2, done.stderr[-2000:]
-    assert "bubblewrap is not installed" in done.stderr and "--sandbox none" in done.stderr
+    assert "bubblewrap (bwrap) is not installed" in done.stderr and "--sandbox none" in done.stderr
 
 
 # ----------------------------------------------------------------------------------- grader failures

@@ -141,7 +141,7 @@ def _needed_under(masked: list[str], extra: list[str] = ()) -> list[str]:
 def probe_bwrap() -> tuple[bool, str]:
     """(works, why not): actually start a sandbox, because user namespaces may be disabled."""
     if shutil.which("bwrap") is None:
-        return False, "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+        return False, "bubblewrap (bwrap) is not installed"
     try:
         done = subprocess.run(
             ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
