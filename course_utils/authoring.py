@@ -359,12 +359,16 @@ def _mutant_problems(nb, index: int, answer_index: int | None) -> list[str]:
     except MarkerError as err:
         return [f"cannot apply the mutant to answer cell {answer_index}: {err}"]
     try:
-        ast.parse(strip_magics(source))
+        mutated = ast.dump(ast.parse(strip_magics(source)))
     except SyntaxError as err:
         return [f"the answer cell with this mutant does not parse: {err.msg} (line {err.lineno})"]
-    if source == nb.cells[answer_index].source or source == strip_solution(nb.cells[answer_index].source):
-        return ["the mutant does not change the answer"]
-    return []
+    solved = "\n".join(line for line in nb.cells[answer_index].source.split("\n")
+                       if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))
+    try:
+        same = mutated == ast.dump(ast.parse(strip_magics(solved)))
+    except SyntaxError:
+        same = False
+    return ["the mutant does not change the answer (same code as the solution)"] if same else []
 
 
 # --------------------------------------------------------------------------- build exercises

@@ -32,6 +32,7 @@ import json
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ from .. import authoring
 from . import sandbox as sb
 
 MUTANTS_DIR = "_grader_mutants"
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch",
+# python/cpython#106905): masters checked in parallel threads parse their cells one at a time
+_PARSE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -106,14 +110,17 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
     start = time.monotonic()
     report = MasterReport(master_path.stem)
     nb = nbformat.read(master_path, as_version=4)
-    try:
-        master = authoring.parse_master(nb, master_path)
-    except authoring.MarkerError as err:
-        report.problems.append(str(err))
-        return report
+    with _PARSE_LOCK:
+        try:
+            master = authoring.parse_master(nb, master_path)
+        except authoring.MarkerError as err:
+            report.problems.append(str(err))
+            return report
+        found = grading.match_answers(nb, master)
+        run_nb = grading.prepare_notebook(nb, found, master)
+        prepared = [(number, mutant, *_mutated_master(nb, master, mutant))
+                    for number, mutant in enumerate(master.mutants, 1)]
     report.max_scores = master.questions
-    found = grading.match_answers(nb, master)
-    run_nb = grading.prepare_notebook(nb, found, master)
     # insert each mutant's cell after the export cell that follows its answer cell
     by_answer: dict[int, list[tuple[int, authoring.Mutant]]] = {}
     for number, mutant in enumerate(master.mutants, 1):
@@ -152,11 +159,10 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
                 f"{q} {s:g}/{m:g}" for q, (s, m) in lost.items()))
 
         def one(item):
-            number, mutant = item
-            return _grade_mutant(settings, base, workdir, nb, master, number, mutant)
+            return _grade_mutant(settings, base, workdir, master, *item)
 
         with ThreadPoolExecutor(max_workers=2) as pool:
-            report.results = list(pool.map(one, enumerate(master.mutants, 1)))
+            report.results = list(pool.map(one, prepared))
         for question in master.questions:
             count = sum(r.question == question for r in report.results)
             if count < min_per_question:
@@ -195,16 +201,25 @@ def _scores(results: dict, report: MasterReport) -> dict:
     return scores
 
 
-def _grade_mutant(settings, base: Path, master_workdir: Path, nb, master, number: int, mutant) -> MutantResult:
+def _mutated_master(nb, master, mutant):
+    """(the master with the mutant in its answer cell, where each answer is defined in it)."""
+    import nbformat
+
+    from .. import grading
+
+    mutated = nbformat.from_dict(json.loads(json.dumps(nb)))
+    mutated.cells[mutant.answer_index].source = mutant.answer_source(nb)
+    return mutated, grading.match_answers(mutated, master)
+
+
+def _grade_mutant(settings, base: Path, master_workdir: Path, master, number: int, mutant, mutated,
+                  found) -> MutantResult:
     """Grade one mutant: the master's answers overlaid with the mutant's, the mutated cell's source."""
     import nbformat
 
     from .. import grading
 
     result = MutantResult(number, mutant.question, mutant.why, 0.0, master.questions.get(mutant.question, 0.0))
-    mutated = nbformat.from_dict(json.loads(json.dumps(nb)))
-    mutated.cells[mutant.answer_index].source = mutant.answer_source(nb)
-    found = grading.match_answers(mutated, master)
     if mutant.fresh_kernel:  # a run of its own: the mutated master, top to bottom
         workdir = _fresh(base, f"run-m{number:03d}")
         grading.link_data_cache(workdir)
