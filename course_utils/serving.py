@@ -47,6 +47,7 @@ import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -637,3 +638,56 @@ def time_requests(call: Callable[[], Any], n: int, warmup: int = 3) -> np.ndarra
         call()
         durations[i] = time.perf_counter() - start
     return durations
+
+
+# --------------------------------------------------------------------------- measured throughput, for chapter 09
+
+#: Chapter 06 writes its measured throughput here (beside chapter 03's saved model); chapter 09 reads it.
+THROUGHPUT_NOTE_FILE = "serving_throughput.json"
+
+
+def save_throughput_note(requests_per_s: float, *, usd_per_hour: float, price_source: str, smoke: bool,
+                         clients: int, logical_cpus: int | None, path: str | Path = THROUGHPUT_NOTE_FILE) -> Path:
+    """Write the measured single-image throughput and the instance price it was priced at.
+
+    Chapter 09 reads it with :func:`read_throughput_note` to price its own model's requests on
+    a measured figure instead of an assumed one."""
+    if isinstance(requests_per_s, bool) or not isinstance(requests_per_s, (int, float, np.floating)) \
+            or not math.isfinite(requests_per_s) or requests_per_s <= 0:
+        raise ValueError(f"requests_per_s={requests_per_s!r} must be a finite number > 0 (a measured throughput)")
+    if not math.isfinite(usd_per_hour) or usd_per_hour < 0:
+        raise ValueError(f"usd_per_hour={usd_per_hour!r} must be a finite number >= 0")
+    if not price_source or not str(price_source).strip():
+        raise ValueError("price_source is empty: say where the hourly price comes from (a URL or document)")
+    if isinstance(clients, bool) or not isinstance(clients, int) or clients < 1:
+        raise ValueError(f"clients={clients!r} must be an int >= 1")
+    note = {"requests_per_s": float(requests_per_s), "usd_per_hour": float(usd_per_hour),
+            "price_source": str(price_source), "smoke": bool(smoke), "clients": clients,
+            "logical_cpus": logical_cpus, "measured_at": time.strftime("%Y-%m-%d %H:%M", time.localtime())}
+    path = Path(path)
+    path.write_text(json.dumps(note, indent=2), encoding="utf-8")
+    return path
+
+
+def read_throughput_note(path: str | Path = THROUGHPUT_NOTE_FILE) -> tuple[dict | None, str]:
+    """``(note, description)`` from chapter 06's throughput note, or ``(None, why not)``.
+
+    Never raises for a missing or damaged file: a worksheet falls back to its stated assumption
+    and prints the reason."""
+    path = Path(path)
+    if not path.is_file():
+        return None, f"no {path.name} in {path.parent.resolve()} (run chapter 06 in this folder to measure it)"
+    try:
+        note = json.loads(path.read_text(encoding="utf-8"))
+        requests_per_s, usd_per_hour = float(note["requests_per_s"]), float(note["usd_per_hour"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return None, f"{path.name} could not be read ({type(error).__name__}: {error})"
+    if not (math.isfinite(requests_per_s) and requests_per_s > 0 and math.isfinite(usd_per_hour) and usd_per_hour >= 0):
+        return None, f"{path.name} holds an impossible measurement ({requests_per_s} requests/s, {usd_per_hour} USD/h)"
+    cpus = note.get("logical_cpus")
+    description = (f"measured by chapter 06 on {note.get('measured_at', 'an unknown date')}: {requests_per_s:,.0f} "
+                   f"single-image requests/s from {note.get('clients')} clients on "
+                   f"{cpus if cpus else 'an unknown number of'} logical CPUs "
+                   f"({'smoke' if note.get('smoke') else 'full'} mode), priced at {usd_per_hour:g} USD/h "
+                   f"({note.get('price_source', 'price source not recorded')})")
+    return note, description
