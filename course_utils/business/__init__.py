@@ -77,6 +77,7 @@ from .unit_economics import (  # noqa: F401
     ltv,
     plot_tornado,
     pricing_model_comparison,
+    prompt_answer_cost_per_request,
     serving_cost_usd,
     token_revenue_usd,
     tornado_table,

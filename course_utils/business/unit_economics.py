@@ -27,6 +27,7 @@ __all__ = [
     "cac_payback_months",
     "cost_per_million_tokens",
     "inference_cost_per_request",
+    "prompt_answer_cost_per_request",
     "cost_per_request",
     "serving_cost_usd",
     "token_revenue_usd",
@@ -141,6 +142,27 @@ def inference_cost_per_request(tokens_per_request, tokens_per_second, usd_per_gp
     tokens_per_request = check_nonnegative("tokens_per_request", tokens_per_request)
     per_million = cost_per_million_tokens(tokens_per_second, usd_per_gpu_hour, gpus, utilization)
     return tokens_per_request * per_million / 1e6
+
+
+def prompt_answer_cost_per_request(prompt_tokens, answer_tokens, prefill_tokens_per_second, decode_tokens_per_second,
+                                   usd_per_gpu_hour, gpus=1, utilization=1.0):
+    """Serving cost of one request, prompt (input) and answer (output) tokens priced separately.
+
+    Reading the prompt (prefill) processes all its tokens in parallel and is several times
+    faster per token than writing the answer (decode), one token at a time per sequence; each
+    phase costs GPU time at its own throughput. Returns ``(prompt_cost, answer_cost)`` in the
+    currency of ``usd_per_gpu_hour``; their sum is the request's cost. With equal rates it is
+    :func:`inference_cost_per_request` of the total tokens.
+
+    >>> prompt, answer = prompt_answer_cost_per_request(2500, 500, 73_700, 14_800, 2.0, gpus=8)
+    >>> round(prompt * 1e6, 1), round(answer * 1e6, 1)   # millionths of a USD, DeepSeek node rates
+    (150.8, 150.2)
+    """
+    prompt_cost = inference_cost_per_request(prompt_tokens, prefill_tokens_per_second, usd_per_gpu_hour, gpus,
+                                             utilization)
+    answer_cost = inference_cost_per_request(answer_tokens, decode_tokens_per_second, usd_per_gpu_hour, gpus,
+                                             utilization)
+    return prompt_cost, answer_cost
 
 
 def cost_per_request(requests_per_second, usd_per_hour, utilization=1.0):
