@@ -8,7 +8,7 @@ OUT    ?= build
 SMOKE  ?=
 RUN_FLAGS := $(if $(SMOKE),--smoke,)
 
-.PHONY: course test test-colab test-student lab lint exercises site test-site clean
+.PHONY: course test test-colab test-student test-browser lab lint exercises site test-site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,8 +71,19 @@ test-colab: $(COLAB_VENV)/.installed
 	$(COLAB_VENV)/bin/python -m pytest -p no:cacheprovider -q -m "not slow" course_utils tests
 	$(COLAB_VENV)/bin/python tools/colab_stack.py grade-master 01 --out $(COLAB_OUT)/grade
 
+# JupyterLab's root is the course folder, so lectures, exercises and data are all one click away;
+# it opens START_HERE.ipynb, which links every lecture and exercise set.
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab START_HERE.ipynb
+
+# The end-to-end test in headless Chromium (tests/test_browser.py). Needs the system's Chromium:
+# .ci/install-browser installs it and the playwright package; here a missing browser fails.
+$(VENV)/.installed-browser: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev,lab,browser]"
+	touch $@ $(VENV)/.installed $(VENV)/.installed-dev $(VENV)/.installed-lab
+
+test-browser: $(VENV)/.installed-browser
+	COURSE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider -s tests/test_browser.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/course lint
