@@ -20,8 +20,20 @@ import json
 import re
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch",
+# python/cpython#106905) and `course grade --jobs N` parses cells from several threads.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse``, one thread at a time."""
+    with _PARSE_LOCK:
+        return ast.parse(source)
 
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
@@ -247,7 +259,7 @@ def parse_master(nb, path: Path | str = "<master>") -> Master:
 def defined_names(source: str) -> set[str]:
     """Top-level names a cell assigns, defines or imports (IPython magics ignored)."""
     try:
-        tree = ast.parse(strip_magics(source))
+        tree = parse_python(strip_magics(source))
     except SyntaxError:
         return set()
     names: set[str] = set()
@@ -359,13 +371,13 @@ def _mutant_problems(nb, index: int, answer_index: int | None) -> list[str]:
     except MarkerError as err:
         return [f"cannot apply the mutant to answer cell {answer_index}: {err}"]
     try:
-        mutated = ast.dump(ast.parse(strip_magics(source)))
+        mutated = ast.dump(parse_python(strip_magics(source)))
     except SyntaxError as err:
         return [f"the answer cell with this mutant does not parse: {err.msg} (line {err.lineno})"]
     solved = "\n".join(line for line in nb.cells[answer_index].source.split("\n")
                        if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))
     try:
-        same = mutated == ast.dump(ast.parse(strip_magics(solved)))
+        same = mutated == ast.dump(parse_python(strip_magics(solved)))
     except SyntaxError:
         same = False
     return ["the mutant does not change the answer (same code as the solution)"] if same else []
@@ -499,7 +511,7 @@ def _code_problems(rel: str, index: int, source: str, is_setup: bool) -> list[Pr
         if SHELL_NETWORK.match(line) and not is_setup:
             out.append(Problem(rel, index, "network", f"shell/magic command uses the network: {line.strip()[:60]!r}"))
     try:
-        tree = ast.parse(strip_magics(source))
+        tree = parse_python(strip_magics(source))
     except SyntaxError as err:
         return out + [Problem(rel, index, "syntax", f"code does not parse: {err.msg} (line {err.lineno})")]
     for node in ast.walk(tree):

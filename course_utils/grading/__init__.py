@@ -100,7 +100,7 @@ def master_parameters(master: authoring.Master) -> dict:
     """Literal values of the master's parameters cell (``SEED = 42`` -> ``{"SEED": 42}``)."""
     values = {}
     try:
-        tree = ast.parse(master.parameters_source)
+        tree = authoring.parse_python(master.parameters_source)
     except SyntaxError:
         return values
     for node in tree.body:

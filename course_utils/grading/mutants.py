@@ -32,7 +32,6 @@ import json
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,9 +41,6 @@ from .. import authoring
 from . import sandbox as sb
 
 MUTANTS_DIR = "_grader_mutants"
-# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch",
-# python/cpython#106905): masters checked in parallel threads parse their cells one at a time
-_PARSE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -110,16 +106,15 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
     start = time.monotonic()
     report = MasterReport(master_path.stem)
     nb = nbformat.read(master_path, as_version=4)
-    with _PARSE_LOCK:
-        try:
-            master = authoring.parse_master(nb, master_path)
-        except authoring.MarkerError as err:
-            report.problems.append(str(err))
-            return report
-        found = grading.match_answers(nb, master)
-        run_nb = grading.prepare_notebook(nb, found, master)
-        prepared = [(number, mutant, *_mutated_master(nb, master, mutant))
-                    for number, mutant in enumerate(master.mutants, 1)]
+    try:
+        master = authoring.parse_master(nb, master_path)
+    except authoring.MarkerError as err:
+        report.problems.append(str(err))
+        return report
+    found = grading.match_answers(nb, master)
+    run_nb = grading.prepare_notebook(nb, found, master)
+    prepared = [(number, mutant, *_mutated_master(nb, master, mutant))
+                for number, mutant in enumerate(master.mutants, 1)]
     report.max_scores = master.questions
     # insert each mutant's cell after the export cell that follows its answer cell
     by_answer: dict[int, list[tuple[int, authoring.Mutant]]] = {}
