@@ -586,6 +586,12 @@ def lint_notebook(path: Path, root: Path) -> list[Problem]:
         missing = {"SMOKE", "SEED"} - defined_names(nb.cells[params[0]].source)
         if missing:
             problems.append(Problem(rel, params[0], "parameters", f"parameters cell does not define {sorted(missing)}"))
+        # papermill reads a parameter line only if it holds a single '=' (comments included)
+        for number, line in enumerate(nb.cells[params[0]].source.splitlines(), 1):
+            if not line.strip().startswith("#") and line.count("=") > 1:
+                problems.append(Problem(rel, params[0], "parameters",
+                                        f"papermill cannot read line {number} ({line.strip()[:50]!r}): "
+                                        "keep '=' out of the comment"))
     for index in code_cells:
         problems.extend(_code_problems(rel, index, nb.cells[index].source, index == setup))
     for index, cell in enumerate(nb.cells):

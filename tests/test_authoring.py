@@ -69,6 +69,7 @@ def _problems(repo, mutate, folder="solutions"):
     (lambda nb: nb.cells[1].update(source="import sys"), ("setup", 1)),
     (lambda nb: nb.cells[2].update(source="SEED = 1"), ("parameters", 2)),
     (lambda nb: nb.cells[2].metadata.update(tags=[]), ("parameters", None)),
+    (lambda nb: nb.cells[2].update(source=nb.cells[2].source + "\nRATE = 0.4  # cost = 1 - margin"), ("parameters", 2)),
     (lambda nb: nb.cells[3].update(source="df = open('/home/me/data.csv')"), ("abs-path", 3)),
     (lambda nb: nb.cells[3].update(source="import requests\nrequests.get('https://x.org/a.csv')"), ("network", 3)),
     (lambda nb: nb.cells[3].update(source="!wget https://x.org/a.csv"), ("network", 3)),
