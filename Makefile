@@ -1,5 +1,5 @@
 # Each target creates .venv if it is missing and installs what it needs, so a fresh clone needs
-# only Python (3.10-3.13) and make.
+# only Python (3.11-3.13) and make.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -82,8 +82,10 @@ $(VENV)/.installed-browser: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev,lab,browser]"
 	touch $@ $(VENV)/.installed $(VENV)/.installed-dev $(VENV)/.installed-lab
 
-test-browser: $(VENV)/.installed-browser
-	COURSE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider -s tests/test_browser.py
+# JupyterLab and its kernels run from the student's [lab]-only venv; playwright drives Chromium.
+test-browser: $(VENV)/.installed-browser $(STUDENT_VENV)/.installed
+	COURSE_REQUIRE_BROWSER=1 COURSE_STUDENT_PYTHON=$(abspath $(STUDENT_VENV))/bin/python \
+	  $(BIN)/python -m pytest -p no:cacheprovider -s tests/test_browser.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/course lint

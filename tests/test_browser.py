@@ -46,6 +46,13 @@ NOTEBOOK_TIMEOUT_S = 420
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _lab_bin() -> Path:
+    """Where `jupyter-lab` comes from: the student's `[lab]`-only venv when `make test-student` built
+    it (COURSE_STUDENT_PYTHON), else this environment. The kernel is that venv's Python too."""
+    student = os.environ.get("COURSE_STUDENT_PYTHON")
+    return Path(student).parent if student else Path(sys.executable).parent
+
+
 def _chromium() -> str | None:
     explicit = os.environ.get("COURSE_CHROMIUM")
     if explicit:
@@ -60,7 +67,7 @@ def _missing_requirement() -> str | None:
         return "the playwright package is not installed (pip install -e \".[browser]\", or .ci/install-browser)"
     if _chromium() is None:
         return "no Chromium found (apt-get install chromium, or .ci/install-browser; COURSE_CHROMIUM names another binary)"
-    if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
+    if shutil.which("jupyter-lab", path=str(_lab_bin())) is None:
         return "JupyterLab is not installed in this environment (pip install -e \".[lab]\")"
     return None
 
@@ -144,7 +151,10 @@ class JupyterLab:
             JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
             IPYTHONDIR=str(home / "ipython"),
         )
-        command = [str(Path(sys.executable).parent / "jupyter-lab"), "START_HERE.ipynb", "--no-browser",
+        # The server and its kernels run from the student's install: PATH starts with its bin.
+        environment["PATH"] = str(_lab_bin()) + os.pathsep + environment.get("PATH", "")
+        environment.pop("PYTHONPATH", None)
+        command = [str(_lab_bin() / "jupyter-lab"), "START_HERE.ipynb", "--no-browser",
                    f"--port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                    "--ServerApp.ip=127.0.0.1", "--LabApp.news_url=None"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root; Jupyter refuses that
