@@ -76,6 +76,21 @@ def _describe_failure(err: Exception, executed: Path) -> str:
     return f"{where}: {ename}: {str(evalue).strip()[:300]}"
 
 
+def _local_kernel_manager_class():
+    """A kernel manager whose kernel talks over local (IPC) sockets, not TCP.
+
+    The kernel and ``course run`` share one machine; over TCP without keys ipykernel warns, in
+    every chapter's output, that the traffic is unencrypted.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class LocalKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return LocalKernelManager
+
+
 def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
                  cell_timeout: int | None = None) -> ChapterRun:
     """Execute one notebook with papermill into ``out_dir``; never raises for notebook errors.
@@ -103,6 +118,7 @@ def run_notebook(notebook: Path, out_dir: Path, smoke: bool, seed: int,
             str(notebook), str(out_dir / notebook.name), parameters={"SMOKE": smoke, "SEED": seed},
             kernel_name="python3", cwd=str(out_dir), execution_timeout=cell_timeout,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            kernel_manager_class=_local_kernel_manager_class(),
         )
         run.status = "ok"
     except Exception as err:  # noqa: BLE001 - any failure is reported, the next chapter still runs
@@ -194,8 +210,7 @@ def run_course(notebook_dir: Path, out_dir: Path, smoke: bool, seed: int = 42,
 
     out_dir = Path(out_dir).resolve()
     notebooks = find_notebooks(Path(notebook_dir).resolve(), only)
-    if progress:
-        print(estimate(notebooks, smoke), GPU_NOTE if not smoke else "", flush=True)
+    print(estimate(notebooks, smoke), GPU_NOTE if not smoke else "", flush=True)
     runs = []
     bar = tqdm(notebooks, desc="course run", unit="chapter", disable=not progress)
     for notebook in bar:

@@ -57,7 +57,7 @@ def test_course_run_summarises_ok_and_failed_chapters(tmp_path):
 
 
 @pytest.mark.slow
-def test_course_run_with_the_default_relative_out_folder(tmp_path, monkeypatch):
+def test_course_run_with_the_default_relative_out_folder(tmp_path, monkeypatch, capfd):
     # The README's `make course` passes `--out build`, relative to the caller's directory; the
     # kernel runs inside the output folder, so a path left relative was resolved twice there.
     notebooks = tmp_path / "nbs"
@@ -69,6 +69,9 @@ def test_course_run_with_the_default_relative_out_folder(tmp_path, monkeypatch):
     assert "answer = 42" in (tmp_path / "build" / "summary.md").read_text()
     assert (tmp_path / "build" / "01_ok.ipynb").is_file()
     assert not (tmp_path / "build" / "build").exists()
+    printed = capfd.readouterr()
+    assert "Estimated time" in printed.out
+    assert "without encryption" not in printed.out + printed.err  # kernels talk over local sockets
 
 
 def test_run_without_notebooks_is_a_usage_error(tmp_path, capsys):
