@@ -100,13 +100,22 @@ def test_profitable_plan_with_enough_runway_gets_go_and_the_raise_allowance_bite
     assert plan.profitable_from_month == month
     assert math.isinf(plan.runway_months)
     assert go_no_go(plan, **GOOD_RATIOS).decision == "GO"
-    # Less cash: the plan turns profitable only just before the money runs out -> NO-GO
-    deficit = -(plan.cash.min() - b.cash_usd)
-    tight = project_plan(dataclasses.replace(b, cash_usd=deficit * 0.999), gross_margin=0.95)
-    assert tight.runway_months <= tight.profitable_from_month + 6
+    # Cash that only just lasts to profitability: it passes with no time allowed for a raise and
+    # fails with six months, because the trough could not pay six more months of the last loss.
+    consumed = b.cash_usd - plan.cash.min()
+    p = plan.profitable_from_month
+    last_loss = float(plan.spend[p - 1] - plan.gross_profit[p - 1])
+    assert last_loss > 0
+    tight = project_plan(dataclasses.replace(b, cash_usd=consumed * 1.001), gross_margin=0.95)
+    assert math.isinf(tight.runway_months) and 0 <= tight.cash_trough_usd < 6 * last_loss
+    assert go_no_go(tight, **{**GOOD_RATIOS, "fundraise_months": 0}).decision == "GO"
     assert go_no_go(tight, **GOOD_RATIOS).decision == "NO-GO"
-    # The same plan with no time allowed for a raise still fails if the cash goes below zero first
-    assert go_no_go(tight, **{**GOOD_RATIOS, "fundraise_months": 0}).decision == "NO-GO"
+    # Six months of that loss in reserve at the trough: GO again
+    funded = project_plan(dataclasses.replace(b, cash_usd=consumed + 6 * last_loss + 1), gross_margin=0.95)
+    assert go_no_go(funded, **GOOD_RATIOS).decision == "GO"
+    # Cash that runs out before profitability fails whatever the allowance
+    short = project_plan(dataclasses.replace(b, cash_usd=consumed * 0.999), gross_margin=0.95)
+    assert go_no_go(short, **{**GOOD_RATIOS, "fundraise_months": 0}).decision == "NO-GO"
 
 
 @pytest.mark.parametrize("check, override", [

@@ -242,11 +242,12 @@ def go_no_go(plan: PlanProjection, *, delivered_accuracy, min_delivered_accuracy
     percentile latency of one request is a check too: a product that cannot answer in time has no
     customers, whatever its margin.
 
-    The path-to-profit check is what keeps a never-profitable plan from GO: the plan must cover
-    its monthly spend from gross profit (and keep doing so) at least ``fundraise_months`` before
-    the cash runs out, so that if it slips the founders still have time to raise (a round takes
-    months: chapter 10). A plan that never covers its spend within the horizon fails it, however
-    good its ratios look.
+    The path-to-profit check is what keeps a never-profitable plan from GO: the plan must come to
+    cover its monthly spend from gross profit (and keep doing so), and at its lowest the cash must
+    still pay for ``fundraise_months`` more months of the loss it was making just before, so that
+    if profitability slips the founders still have time to raise (a round takes months: chapter
+    10). A plan that never covers its spend within the horizon fails it, however good its ratios
+    look; so does one whose cash goes below zero on the way.
 
     >>> plan = project_plan(DIGIT_READING, gross_margin=0.95)
     >>> go_no_go(plan, delivered_accuracy=0.99, min_delivered_accuracy=0.97, gross_margin=0.95,
@@ -263,8 +264,13 @@ def go_no_go(plan: PlanProjection, *, delivered_accuracy, min_delivered_accuracy
         profit_text = f"not within {int(plan.months[-1])} months (steady state {plan.steady_state_monthly_profit:+,.0f} USD/month)"
         profit_ok = False
     else:
-        profit_text = f"from month {profit_month}, runway {runway_text}"
-        profit_ok = profit_month + fundraise_months <= runway
+        # the loss of the last month before profit: what each month of slippage would cost
+        last_loss = max(0.0, float(plan.spend[profit_month - 1] - plan.gross_profit[profit_month - 1])) \
+            if profit_month > 1 else 0.0
+        reserve = fundraise_months * last_loss
+        profit_text = (f"from month {profit_month}; lowest cash {plan.cash_trough_usd:,.0f} USD "
+                       f"vs {reserve:,.0f} USD for {fundraise_months:g} months of the last loss")
+        profit_ok = plan.cash_trough_usd >= reserve
     checks = {
         f"profitable at least {fundraise_months:g} months (a raise) before cash runs out": (profit_text, profit_ok),
         f"runway >= {min_runway_months:g} months": (runway_text, runway >= min_runway_months),
