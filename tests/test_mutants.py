@@ -141,6 +141,5 @@ def test_every_declared_mutant_loses_points(master):
     assert report.ok, mutants.format_report(report)
 
 
-@pytest.mark.xfail(strict=True, reason="mutants not yet declared in every master (issue 11 item 3)")
 def test_every_master_declares_mutants():
     assert [m.stem for m in MASTERS if m not in WITH_MUTANTS] == []
