@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -238,3 +239,23 @@ def test_course_grade_with_roster_and_exports(tmp_path, capsys):
     results = json.loads((out / "gradescope" / "s1" / "results.json").read_text())
     assert results["score"] == float(canvas_points)
     assert all(t["status"] == "passed" for t in results["tests"])
+
+
+def test_a_grader_failure_is_exported_without_a_grade(master, graded, tmp_path):
+    # A grader-error row's score is no verdict: no LMS may receive it as a grade.
+    out, roster_path, rows = graded
+    failed_out = tmp_path / "grades"
+    shutil.copytree(out, failed_out)
+    broken = [dict(r, status="grader-error", detail="grader failure, not a verdict") if r["submission"] == "carol.ipynb"
+              else r for r in rows.values()]
+    write_gradebook(broken, list(master.questions), failed_out / "gradebook.csv")
+    result = lms_export.export(master, failed_out, ["canvas", "moodle", "gradescope"],
+                               students=roster.read_roster(roster_path))
+    assert result.not_graded == ["carol.ipynb"]
+    canvas = {r[2]: r for r in _csv(failed_out / "canvas.csv")[2:]}
+    assert canvas["s003"][5] == "" and float(canvas["s001"][5]) == float(rows["alice.ipynb"]["score"])
+    moodle = {r[0]: r for r in _csv(failed_out / "moodle.csv")[1:]}
+    carol = next(r for email, r in moodle.items() if email.startswith("carol"))
+    assert carol[3] == "" and "not graded yet" in carol[4]
+    written = {p.parent.name for p in result.files if p.name == "results.json"}
+    assert "s003" not in written and "s001" in written

@@ -43,6 +43,7 @@ class ExportError(ValueError):
 class ExportResult:
     files: list[Path] = field(default_factory=list)
     match: rosters.Match | None = None
+    not_graded: list[str] = field(default_factory=list)  # submissions whose status is grader-error
 
 
 # --------------------------------------------------------------------------- reading OUT
@@ -83,6 +84,18 @@ def _fmt(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.3f}".rstrip("0")
 
 
+#: A row with this status was not graded to the end by the grader's own fault: its score is no
+#: verdict, so no LMS gets it (the cell stays empty, like a missing submission) until a re-run.
+NOT_A_VERDICT = "grader-error"
+
+
+def exportable_score(row: dict | None) -> float | None:
+    """The score to put in an LMS, or None (empty) for no submission or a grader failure."""
+    if row is None or row.get("status") == NOT_A_VERDICT:
+        return None
+    return _number(row.get("score"))
+
+
 def max_points(master: authoring.Master) -> float:
     return float(sum(master.questions.values()))
 
@@ -101,9 +114,8 @@ def write_canvas(path: Path, match: rosters.Match, column: str, points: float) -
         writer.writerow([*CANVAS_IDENTITY, column])
         writer.writerow([CANVAS_POINTS_LABEL, "", "", "", "", _fmt(points)])
         for student, row in students:
-            score = _number(row.get("score")) if row else None
             writer.writerow([_cell(student.name), "", _cell(student.student_id), "", _cell(student.section),
-                             _fmt(score)])
+                             _fmt(exportable_score(row))])
 
 
 def _cell(text: str) -> str:
@@ -116,6 +128,8 @@ def moodle_feedback(row: dict | None, questions: list[str]) -> str:
     """One line a student can read in Moodle: score, per-question points, status."""
     if row is None:
         return "no graded submission"
+    if row.get("status") == NOT_A_VERDICT:
+        return "not graded yet: the grader failed on this submission (not a verdict on it); it will be re-graded"
     parts = [f"{_fmt(_number(row.get('score')))}/{_fmt(_number(row.get('max_score')))}"]
     parts.append(", ".join(f"{q} {_fmt(_number(row.get(q)))}" for q in questions if q in row))
     if row.get("status") != "ok":
@@ -131,8 +145,7 @@ def write_moodle(path: Path, match: rosters.Match, column: str, questions: list[
         writer = csv.writer(handle)
         writer.writerow(["email", "idnumber", "name", column, f"{column} feedback"])
         for student, row in students:
-            score = _number(row.get("score")) if row else None
-            writer.writerow([student.email, _cell(student.student_id), _cell(student.name), _fmt(score),
+            writer.writerow([student.email, _cell(student.student_id), _cell(student.name), _fmt(exportable_score(row)),
                              _cell(moodle_feedback(row, questions))])
 
 
@@ -198,6 +211,9 @@ def write_gradescope(folder: Path, master: authoring.Master, out: Path, rows: li
     for key, row in keyed:
         from . import _safe_name
 
+        if row.get("status") == NOT_A_VERDICT:
+            continue  # no results.json rather than a score that is no verdict; print_summary names them
+
         target = folder / _safe_name(key, "") / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         results = gradescope_results(master, row, read_tests(out, row["submission"]), hidden_visibility)
@@ -222,6 +238,7 @@ def export(master: authoring.Master, out: Path | str, formats: list[str], *,
     rows = read_gradebook(out)
     column = assignment_name or master.path.stem
     result = ExportResult()
+    result.not_graded = [r["submission"] for r in rows if r.get("status") == NOT_A_VERDICT]
     if students is not None:
         result.match = rosters.match(students, rows)
         report = out / "roster_report.md"
@@ -252,6 +269,9 @@ def print_summary(result: ExportResult, stream=None) -> None:
             print(f"  no file: {student.student_id} {student.name} (expected {student.file})", file=sys.stderr)
         for row in match.unmatched[:10]:
             print(f"  not on the roster: {row['submission']}", file=sys.stderr)
+    if result.not_graded:
+        print(f"{len(result.not_graded)} submission(s) with status {NOT_A_VERDICT} exported without a grade "
+              f"(run course grade again): {', '.join(result.not_graded[:10])}", file=sys.stderr)
     others = [p for p in result.files if p.name != "results.json"]
     gradescope = [p for p in result.files if p.name == "results.json"]
     for path in others:
