@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import authoring, conventions
+from course_utils.authoring import conventions, exercises, lint, markers
 
 TOY_ROOT = Path(__file__).parent / "grading" / "assignment"
 
@@ -24,7 +24,7 @@ def repo(tmp_path):
 
 
 def test_exercise_strips_solutions_and_hidden_tests(repo):
-    target, text = authoring.build_exercise(repo / "solutions" / "99_toy.ipynb", repo)
+    target, text = exercises.build_exercise(repo / "solutions" / "99_toy.ipynb", repo)
     assert target == repo / "exercises" / "99_toy.ipynb"
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "5050" not in text
     assert "# YOUR CODE HERE" in text and "raise NotImplementedError" in text
@@ -35,24 +35,24 @@ def test_exercise_strips_solutions_and_hidden_tests(repo):
 
 
 def test_build_is_deterministic_and_check_detects_drift(repo, capsys):
-    assert authoring.build_exercises(repo, check=True) == 0
+    assert exercises.build_exercises(repo, check=True) == 0
     before = (repo / "exercises" / "99_toy.ipynb").read_bytes()
-    assert authoring.build_exercises(repo) == 0
+    assert exercises.build_exercises(repo) == 0
     assert (repo / "exercises" / "99_toy.ipynb").read_bytes() == before  # a rebuild changes no byte
     nb = nbformat.read(repo / "exercises" / "99_toy.ipynb", as_version=4)
     nb.cells[7].source += "\n# edited by hand"
     conventions.write_notebook(nb, repo / "exercises" / "99_toy.ipynb")
     capsys.readouterr()
-    assert authoring.build_exercises(repo, check=True) == 1
+    assert exercises.build_exercises(repo, check=True) == 1
     assert "exercises/99_toy.ipynb: cell 7 differs" in capsys.readouterr().out
     (repo / "exercises" / "99_toy.ipynb").unlink()
-    assert authoring.build_exercises(repo, check=True) == 1
-    assert authoring.build_exercises(repo) == 0
+    assert exercises.build_exercises(repo, check=True) == 1
+    assert exercises.build_exercises(repo) == 0
     assert (repo / "exercises" / "99_toy.ipynb").read_bytes() == before
 
 
 def test_toy_notebooks_lint_clean(repo):
-    assert authoring.lint_paths(None, root=repo) == []
+    assert lint.lint_paths(None, root=repo) == []
 
 
 def _problems(repo, mutate, folder="solutions"):
@@ -60,7 +60,7 @@ def _problems(repo, mutate, folder="solutions"):
     nb = nbformat.read(path, as_version=4)
     mutate(nb)
     conventions.write_notebook(nb, path)
-    return {(p.rule, p.cell) for p in authoring.lint_paths([path], root=repo)}
+    return {(p.rule, p.cell) for p in lint.lint_paths([path], root=repo)}
 
 
 @pytest.mark.parametrize("mutate, expected", [
@@ -101,31 +101,31 @@ def test_lint_fix_repairs_format_metadata_and_badge(repo):
     raw["cells"][0]["source"] = raw["cells"][0]["source"][0].replace("solutions/", "old/") if isinstance(
         raw["cells"][0]["source"], list) else raw["cells"][0]["source"].replace("solutions/", "old/")
     path.write_text(json.dumps(raw, indent=4))
-    rules = {p.rule for p in authoring.lint_paths([path], root=repo)}
+    rules = {p.rule for p in lint.lint_paths([path], root=repo)}
     assert {"outputs", "metadata", "badge"} <= rules
-    assert authoring.fix_notebook(path, repo) is True
-    assert authoring.lint_paths([path], root=repo) == []
-    assert authoring.fix_notebook(path, repo) is False  # idempotent
+    assert lint.fix_notebook(path, repo) is True
+    assert lint.lint_paths([path], root=repo) == []
+    assert lint.fix_notebook(path, repo) is False  # idempotent
 
 
 def test_lint_reports_unreadable_notebook_and_bad_path(repo):
     (repo / "notebooks" / "broken.ipynb").write_text("{not json")
-    problems = authoring.lint_paths([repo / "notebooks"], root=repo)
+    problems = lint.lint_paths([repo / "notebooks"], root=repo)
     assert [p.rule for p in problems] == ["invalid"]
     with pytest.raises(ValueError, match="does not exist"):
-        authoring.lint_paths([repo / "nope.ipynb"], root=repo)
+        lint.lint_paths([repo / "nope.ipynb"], root=repo)
 
 
 def test_marker_errors_are_clear():
-    with pytest.raises(authoring.MarkerError, match="never closed"):
-        authoring.strip_solution("### BEGIN SOLUTION\nx = 1")
-    with pytest.raises(authoring.MarkerError, match="nested"):
-        authoring.strip_solution("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION")
-    assert authoring.split_hidden_tests("a\n### BEGIN HIDDEN TESTS\nb\n### END HIDDEN TESTS\nc") == ("a\nc", "b")
+    with pytest.raises(markers.MarkerError, match="never closed"):
+        markers.strip_solution("### BEGIN SOLUTION\nx = 1")
+    with pytest.raises(markers.MarkerError, match="nested"):
+        markers.strip_solution("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION")
+    assert markers.split_hidden_tests("a\n### BEGIN HIDDEN TESTS\nb\n### END HIDDEN TESTS\nc") == ("a\nc", "b")
 
 
 def test_cli_build_check_and_lint(repo, capsys):
-    from course_utils.cli import main
+    from course_utils.tools.cli import main
 
     assert main(["build-exercises", "--check", "--root", str(repo)]) == 0
     assert main(["lint", "--root", str(repo)]) == 0

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from course_utils import bench
+from course_utils.tools import bench
 
 
 def _parse(argv):
@@ -72,7 +72,7 @@ def test_load_test_file_missing_and_not_npz(tmp_path):
 
 def _run_cli(argv):
     env = {**os.environ, "COURSE_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, "-m", "course_utils.bench", *argv], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "course_utils.tools.bench", *argv], capture_output=True, text=True,
                           env=env, timeout=900)
 
 

@@ -18,8 +18,9 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from course_utils import GITHUB_URL, conventions, grading
-from course_utils.authoring import strip_magics
+from course_utils import GITHUB_URL, grading
+from course_utils.authoring import conventions
+from course_utils.authoring.markers import strip_magics
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY_SOLUTIONS = ROOT / "tests" / "grading" / "assignment" / "solutions"

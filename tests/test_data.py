@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
 import tarfile
 import urllib.error
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,7 +208,7 @@ def test_unknown_dataset_is_a_clear_error():
 def test_verify_reports_corrupt_file(cache, fake_mnist, capsys):
     cache.mkdir(parents=True)
     (cache / "mnist.npz").write_bytes(b"x")
-    from course_utils.cli import main
+    from course_utils.tools.cli import main
 
     assert main(["data", "verify"]) == 1
     assert "CORRUPT" in capsys.readouterr().out
@@ -218,7 +216,7 @@ def test_verify_reports_corrupt_file(cache, fake_mnist, capsys):
 
 def test_fetch_cli_offline_explains_fallback(cache, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    from course_utils.cli import main
+    from course_utils.tools.cli import main
 
     assert main(["data", "fetch", "mnist"]) == 1
     out = capsys.readouterr().out

@@ -77,10 +77,10 @@ def test_cpu_strategy_keeps_float32_and_no_xla():
 
 
 def test_importing_the_package_does_not_import_tensorflow():
-    code = ("import sys, course_utils, course_utils.env, course_utils.data, course_utils.cli, "
-            "course_utils.runner, course_utils.doctor, course_utils.results, course_utils.paths, "
+    code = ("import sys, course_utils, course_utils.env, course_utils.data, course_utils.tools.cli, "
+            "course_utils.tools.runner, course_utils.tools.doctor, course_utils.results, course_utils.paths, "
             "course_utils.models, course_utils.training, course_utils.business; "
-            "course_utils.cli.build_parser(); "
+            "course_utils.tools.cli.build_parser(); "
             "bad = [m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -20,8 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import authoring, grading
-from course_utils.grading import codec, sandbox
+from course_utils import grading
+from course_utils.authoring import markers
+from course_utils.grading import batch, codec, config, sandbox
 
 HERE = Path(__file__).parent
 TOY_ROOT = HERE / "grading" / "assignment"
@@ -58,7 +59,7 @@ def insert_after(nb, question: str, source: str):
 
 
 def graded_cells(nb):
-    return [c for c in nb.cells if authoring.is_test_cell(c)]
+    return [c for c in nb.cells if markers.is_test_cell(c)]
 
 
 RIGGED = "class Rigged:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
@@ -93,7 +94,7 @@ def build_corpus(folder: Path, sentinels: dict) -> dict:
         cell.metadata["course"]["points"] = 100
     add("edited_tests_wrong_q1.ipynb", nb, "ok", 8)
     nb = with_answers(q2="import numpy as np\nq2_squares = np.arange(5)")
-    nb.cells = [c for c in nb.cells if not authoring.is_test_cell(c)]
+    nb.cells = [c for c in nb.cells if not markers.is_test_cell(c)]
     add("deleted_tests_wrong_q2.ipynb", nb, "ok", 8)
     nb = master_nb()
     for cell in graded_cells(nb)[:2]:
@@ -217,7 +218,7 @@ def test_outputs_feedback_and_bounds(corpus_run):
     assert "a hidden test failed" in feedback
     exercise = (out / "feedback" / "untouched_exercise.ipynb.md").read_text()
     assert "NotImplementedError" in exercise and "cell 6" in exercise
-    assert all(len(p.read_text()) <= grading.MAX_FEEDBACK_CHARS + 100 for p in (out / "feedback").iterdir())
+    assert all(len(p.read_text()) <= config.MAX_FEEDBACK_CHARS + 100 for p in (out / "feedback").iterdir())
     row = corpus_run["rows"]["infinite_loop_ignoring_sigint.ipynb"]
     assert "cell 11" in row["detail"], row["detail"]  # the inserted cell, 1-based
     hog = corpus_run["rows"]["memory_hog.ipynb"]["detail"]
@@ -231,7 +232,7 @@ def test_outputs_feedback_and_bounds(corpus_run):
 def test_rerun_skips_graded_and_cli_exit_code(corpus_run, tmp_path):
     out = corpus_run["out"]
     before = (out / "results" / "correct.ipynb.json").stat().st_mtime_ns
-    done = subprocess.run([sys.executable, "-m", "course_utils.cli", "grade", str(TOY_MASTER), str(corpus_run["submissions"]),
+    done = subprocess.run([sys.executable, "-m", "course_utils.tools.cli", "grade", str(TOY_MASTER), str(corpus_run["submissions"]),
                            "--out", str(out), "--timeout", "60", "--cell-timeout", "20", "--memory-limit", "1500M",
                            "--sandbox", SANDBOX, "--quiet"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -240,7 +241,7 @@ def test_rerun_skips_graded_and_cli_exit_code(corpus_run, tmp_path):
 
 
 def test_grader_cannot_run_exit_code(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "course_utils.cli", "grade", "77", str(tmp_path), "--out", str(tmp_path / "o"),
+    done = subprocess.run([sys.executable, "-m", "course_utils.tools.cli", "grade", "77", str(tmp_path), "--out", str(tmp_path / "o"),
                            "--solutions", str(TOY_ROOT / "solutions")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "matches 0 masters" in done.stderr
 
@@ -353,12 +354,12 @@ def test_function_answer_over_the_limit_fails_its_call_with_memory_error(tmp_pat
 
 
 def test_jobs_times_limit_beyond_the_machine_warns(caplog, capsys):
-    total = grading.machine_memory_bytes()
+    total = batch.machine_memory_bytes()
     assert total, "the OS did not report its memory"
     jobs = int(total // sandbox.parse_size("2G")) + 1
-    grading._log_memory_plan(sandbox.parse_size("2G"), jobs)
+    batch._log_memory_plan(sandbox.parse_size("2G"), jobs)
     assert f"--jobs {jobs} x --memory-limit 2G" in capsys.readouterr().err
-    grading._log_memory_plan(sandbox.parse_size("2G"), 1)
+    batch._log_memory_plan(sandbox.parse_size("2G"), 1)
     assert "--jobs 1" not in capsys.readouterr().err
 
 
@@ -385,7 +386,7 @@ def test_cli_without_bubblewrap_on_path_exits_2(tmp_path):
     (tmp_path / "subs").mkdir()
     empty_path = tmp_path / "bin"
     empty_path.mkdir()
-    done = subprocess.run([sys.executable, "-m", "course_utils.cli", "grade", str(TOY_MASTER), str(tmp_path / "subs"),
+    done = subprocess.run([sys.executable, "-m", "course_utils.tools.cli", "grade", str(TOY_MASTER), str(tmp_path / "subs"),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PATH=str(empty_path)))
     assert done.returncode == 2, done.stderr[-2000:]
@@ -396,7 +397,7 @@ def test_cli_without_bubblewrap_on_path_exits_2(tmp_path):
 @pytest.mark.slow
 def test_export_failure_is_a_grader_error_not_ok_with_zeros(tmp_path, monkeypatch):
     """When the grader's answer export fails, the status says so; the student is not blamed."""
-    monkeypatch.setattr(grading, "ANSWERS_DIR", "/proc/no-such-folder")  # nobody can create it
+    monkeypatch.setattr(config, "ANSWERS_DIR", "/proc/no-such-folder")  # nobody can create it
     subs = tmp_path / "subs"
     subs.mkdir()
     nbformat.write(master_nb(), subs / "a.ipynb")
@@ -408,20 +409,20 @@ def test_export_failure_is_a_grader_error_not_ok_with_zeros(tmp_path, monkeypatc
     assert "not a judgement of your code" in feedback
     assert "grader failure" in (tmp_path / "out" / "grade.log").read_text()
     # a grader-error is not a grade: the next run grades the submission again
-    monkeypatch.setattr(grading, "ANSWERS_DIR", "_grader_answers")
+    monkeypatch.setattr(config, "ANSWERS_DIR", "_grader_answers")
     row, = grading.grade(str(TOY_MASTER), subs, tmp_path / "out", sandbox=SANDBOX, progress=False, timeout=120)
     assert (row["status"], row["score"]) == ("ok", 10), row
 
 
 @pytest.mark.slow
 def test_test_process_failure_is_a_grader_error(tmp_path, monkeypatch):
-    real_run_tests = grading.run_tests
+    real_run_tests = batch.run_master_tests
 
     def broken_test_process(settings, workdir, private, nb, found):
         real_run_tests(settings, workdir, private, nb, found)
         return {"tests": [], "error": "Traceback ...\nOSError: [Errno 28] No space left on device"}  # its failure report
 
-    monkeypatch.setattr(grading, "run_tests", broken_test_process)
+    monkeypatch.setattr(batch, "run_master_tests", broken_test_process)
     subs = tmp_path / "subs"
     subs.mkdir()
     nbformat.write(master_nb(), subs / "a.ipynb")
@@ -438,14 +439,14 @@ def test_parse_size_and_sandbox_choice():
     with pytest.raises(ValueError, match="below 64M"):
         sandbox.parse_size("10M")
     with pytest.raises(grading.GraderError):
-        grading.resolve_sandbox("docker")
+        config.resolve_sandbox("docker")
 
 
 def test_find_master_by_number_and_stem():
     solutions = TOY_ROOT / "solutions"
-    assert grading.find_master("99", solutions) == grading.find_master("99_toy", solutions) == solutions / "99_toy.ipynb"
+    assert config.find_master("99", solutions) == config.find_master("99_toy", solutions) == solutions / "99_toy.ipynb"
     with pytest.raises(grading.GraderError, match="from: 99_toy"):
-        grading.find_master("03", solutions)
+        config.find_master("03", solutions)
 
 
 # ----------------------------------------------------------------------------------- real masters

@@ -1,7 +1,7 @@
 """Roster matching and the Canvas, Moodle and Gradescope exports, on a small fake class.
 
 The class takes the toy master (tests/grading/assignment/solutions/99_toy.ipynb). Each student's
-answers go through the real test process (``testproc.run_tests``, data answers only, so no
+answers go through the real test process (``testproc.run_test_cells``, data answers only, so no
 sandbox is needed), and the gradebook is written by the grader's own ``write_gradebook``: the
 export reads exactly what ``course grade`` leaves in OUT.
 """
@@ -17,8 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import authoring, cli
-from course_utils.grading import _num, _safe_name, codec, lms_export, roster, testproc, write_gradebook
+from course_utils.authoring import markers
+from course_utils.grading import codec, lms_export, roster, testproc
+from course_utils.grading.report import _num, _safe_name, write_gradebook
+from course_utils.tools import cli
 
 HERE = Path(__file__).parent
 TOY = HERE / "grading" / "assignment" / "solutions" / "99_toy.ipynb"
@@ -40,7 +42,7 @@ s004,Erin Cho,erin@uni.example,B,erin.ipynb
 
 @pytest.fixture(scope="module")
 def master():
-    return authoring.parse_master(nbformat.read(TOY, as_version=4), TOY)
+    return markers.parse_master(nbformat.read(TOY, as_version=4), TOY)
 
 
 def _grade_with_testproc(master, answers: dict, workdir: Path) -> list[dict]:
@@ -55,7 +57,7 @@ def _grade_with_testproc(master, answers: dict, workdir: Path) -> list[dict]:
                       "hidden": t.hidden} for t in master.tests],
            "parameters_source": master.parameters_source, "parameters": {"SMOKE": True, "SEED": 42},
            "test_timeout": 10, "call_timeout": 5}
-    return testproc.run_tests(job)
+    return testproc.run_test_cells(job)
 
 
 @pytest.fixture(scope="module")

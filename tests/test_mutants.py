@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_utils import authoring
+from course_utils.authoring import exercises, lint, markers
 from course_utils.grading import checks, mutants
 
 HERE = Path(__file__).parent
@@ -34,10 +34,10 @@ def toy_with_mutants(tmp_path: Path, cells: dict[int, list[str]], extra_test: tu
 
 def test_apply_mutant_keeps_indentation_and_takes_one_part_per_region():
     cell = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n### BEGIN SOLUTION\ny = 1\n### END SOLUTION"
-    out = authoring.apply_mutant(cell, "if x:\n    return 0\nreturn 1\n### NEXT SOLUTION\ny = 2")
+    out = markers.apply_mutant(cell, "if x:\n    return 0\nreturn 1\n### NEXT SOLUTION\ny = 2")
     assert out == "def f(x):\n    if x:\n        return 0\n    return 1\n\ny = 2"
-    with pytest.raises(authoring.MarkerError, match="2 solution region"):
-        authoring.apply_mutant(cell, "return 0")
+    with pytest.raises(markers.MarkerError, match="2 solution region"):
+        markers.apply_mutant(cell, "return 0")
 
 
 @pytest.mark.parametrize("cell, index, expected", [
@@ -53,20 +53,20 @@ def test_apply_mutant_keeps_indentation_and_takes_one_part_per_region():
 def test_malformed_mutants_are_master_problems(cell, index, expected):
     nb = nbformat.read(TOY_MASTER, as_version=4)
     nb.cells.insert(index, cell)
-    messages = [message for _, message in authoring.master_problems(nb)]
+    messages = [message for _, message in markers.master_problems(nb)]
     assert any(expected in message for message in messages), messages
 
 
 def test_exercise_drops_mutants_and_lint_refuses_them_outside_solutions(tmp_path):
     path = toy_with_mutants(tmp_path, {7: ["# MUTANT q1: off by one\nq1_total = sum(range(1, N_TERMS))"]})
     nb = nbformat.read(path, as_version=4)
-    master = authoring.parse_master(nb, path)
+    master = markers.parse_master(nb, path)
     assert [(m.question, m.why, m.answer_index) for m in master.mutants] == [("q1", "off by one", 5)]
-    exercise = authoring.exercise_from_master(nb, "solutions/99_toy.ipynb", "exercises/99_toy.ipynb")
+    exercise = exercises.exercise_from_master(nb, "solutions/99_toy.ipynb", "exercises/99_toy.ipynb")
     assert not any("MUTANT" in cell.source for cell in exercise.cells)
     (tmp_path / "exercises").mkdir()
     nbformat.write(nb, tmp_path / "exercises" / "99_toy.ipynb")
-    problems = authoring.lint_notebook(tmp_path / "exercises" / "99_toy.ipynb", tmp_path)
+    problems = lint.lint_notebook(tmp_path / "exercises" / "99_toy.ipynb", tmp_path)
     assert any("MUTANT" in p.message for p in problems)
 
 

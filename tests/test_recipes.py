@@ -11,13 +11,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from course_utils import recipes
+from course_utils.tools import recipes
 
 BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 def test_import_does_not_load_keras():
-    code = "import sys, course_utils.recipes, course_utils.bench; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
+    code = "import sys, course_utils.tools.recipes, course_utils.tools.bench; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -79,7 +79,7 @@ import json, os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from dataclasses import replace
 import numpy as np
-from course_utils import recipes
+from course_utils.tools import recipes
 from course_utils.data import load_mnist, synthetic_cifar10
 out = {}
 ds = load_mnist(n_train=64, n_test=32, offline=True)
@@ -123,7 +123,7 @@ def test_one_tiny_epoch_under_each_backend(backend):
 
 
 def test_step_matched_epochs_keeps_the_tuned_step_count():
-    from course_utils import recipes
+    from course_utils.tools import recipes
 
     assert recipes.step_matched_epochs("mnist", 14, 5000) == 11  # 14 x 4000 / 5000 = 11.2
     assert recipes.step_matched_epochs("mnist", 14, 4000) == 14

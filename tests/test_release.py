@@ -10,7 +10,8 @@ import nbformat
 import pytest
 
 import course_utils
-from course_utils import conventions, release
+from course_utils.authoring import conventions
+from course_utils.tools import release
 
 ROOT = Path(__file__).resolve().parents[1]
 

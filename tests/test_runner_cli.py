@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import nbformat
 import pytest
 
-from course_utils import conventions, paths, results, runner
-from course_utils.cli import build_parser, main
+from course_utils import paths, results
+from course_utils.authoring import conventions
+from course_utils.tools import runner
+from course_utils.tools.cli import main
 
 
 def _write_notebook(path, body: str):
@@ -93,7 +93,7 @@ def test_no_command_prints_help_and_exits_2(capsys):
 
 
 def test_doctor_runs_offline(capsys, monkeypatch):
-    monkeypatch.setattr("course_utils.doctor.network_reachable", lambda *a, **k: False)
+    monkeypatch.setattr("course_utils.tools.doctor.network_reachable", lambda *a, **k: False)
     code = main(["doctor"])
     out = capsys.readouterr().out
     assert code == 0, out

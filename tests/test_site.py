@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import conventions, site
+from course_utils.authoring import conventions
+from course_utils.tools import site
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils import authoring, runner
+from course_utils.authoring import lint
+from course_utils.tools import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 LANDING = ROOT / "START_HERE.ipynb"
@@ -39,4 +40,4 @@ def test_landing_page_links_every_lecture_and_exercise_and_nothing_missing():
 def test_landing_page_is_not_a_chapter():
     """course run, course lint and nbval look only in the chapter folders."""
     assert not runner.NOTEBOOK_RE.match(LANDING.name)
-    assert LANDING.parent.name not in authoring.NOTEBOOK_DIRS
+    assert LANDING.parent.name not in lint.NOTEBOOK_DIRS

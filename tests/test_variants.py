@@ -8,8 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import authoring, cli
+from course_utils.authoring import markers
 from course_utils.grading import variants
+from course_utils.tools import cli
 
 HERE = Path(__file__).parent
 TOY = HERE / "grading" / "assignment" / "solutions" / "99_toy.ipynb"
@@ -23,7 +24,7 @@ def seeded_toy(folder: Path, extra: str = "") -> Path:
     """The toy master with a seeded hidden check of normalize() (q3's first test cell)."""
     folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(TOY, as_version=4)
-    cell = next(c for c in nb.cells if authoring.course_meta(c).get("question") == "q3")
+    cell = next(c for c in nb.cells if markers.course_meta(c).get("question") == "q3")
     cell.source = cell.source.replace("### END HIDDEN TESTS", SEEDED_CHECK + extra + "### END HIDDEN TESTS")
     path = folder / TOY.name
     nbformat.write(nb, path)

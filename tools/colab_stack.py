@@ -192,7 +192,7 @@ def cmd_grade_master(args) -> int:
     shutil.rmtree(out, ignore_errors=True)
     submissions.mkdir(parents=True)
     shutil.copy2(masters[0], submissions / masters[0].name)
-    command = [sys.executable, "-m", "course_utils.cli", "grade", args.assignment, str(submissions),
+    command = [sys.executable, "-m", "course_utils.tools.cli", "grade", args.assignment, str(submissions),
                "--out", str(out / "grades"), "--quiet"]
     print("+", " ".join(command))
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)

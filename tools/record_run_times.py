@@ -3,7 +3,7 @@
 Usage: python tools/record_run_times.py build/summary.json [--machine "a 2-core CPU, no GPU"]
 
 Reads the summary a complete run wrote (full or smoke mode; every chapter must have passed) and
-updates that mode's table in ``course_utils/measured_run_times.json``.
+updates that mode's table in ``course_utils/tools/measured_run_times.json``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime
 import json
 from pathlib import Path
 
-from course_utils.runner import MEASURED_TIMES_FILE, load_measured_times
+from course_utils.tools.runner import MEASURED_TIMES_FILE, load_measured_times
 
 
 def main(argv=None) -> int:

@@ -20,7 +20,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_utils import conventions  # noqa: E402
+from course_utils.authoring import conventions  # noqa: E402
 
 TARGET = ROOT / "START_HERE.ipynb"
 CHAPTER_RE = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")

@@ -20,7 +20,7 @@ import sys
 
 def definitions_only(source: str) -> str:
     """Keep the imports, function and class definitions of a cell (drops everything else)."""
-    from course_utils.authoring import strip_magics
+    from course_utils.authoring.markers import strip_magics
 
     try:
         tree = ast.parse(strip_magics(source))
@@ -48,7 +48,7 @@ def _state_after(codec, args, kwargs) -> dict:
 
 
 def main(job_path: str) -> int:
-    from course_utils.authoring import strip_magics
+    from course_utils.authoring.markers import strip_magics
     from course_utils.grading import codec
 
     reply = os.fdopen(os.dup(1), "w", buffering=1)

@@ -23,14 +23,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import authoring
+from ..authoring import markers
 from . import roster as rosters
 
 FORMATS = ("canvas", "moodle", "gradescope")
 HIDDEN_VISIBILITIES = ("after_published", "after_due_date", "hidden")
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_LABEL = "    Points Possible"  # Canvas's export writes the label indented; its import skips the row
-# The test process words a failing hidden block this way (testproc.run_tests); only such
+# The test process words a failing hidden block this way (testproc.run_test_cells); only such
 # messages mean the visible checks before it passed.
 HIDDEN_FAILURE_PREFIXES = ("a hidden test failed", "the hidden test took longer")
 
@@ -62,7 +62,7 @@ def read_gradebook(out: Path) -> list[dict]:
 
 def read_tests(out: Path, submission: str) -> list[dict]:
     """The per-test-cell results ``course grade`` saved for one submission (empty if none)."""
-    from . import _safe_name
+    from .report import _safe_name
 
     path = Path(out) / "results" / _safe_name(submission, ".json")
     try:
@@ -96,7 +96,7 @@ def exportable_score(row: dict | None) -> float | None:
     return _number(row.get("score"))
 
 
-def max_points(master: authoring.Master) -> float:
+def max_points(master: markers.Master) -> float:
     return float(sum(master.questions.values()))
 
 
@@ -150,7 +150,7 @@ def write_moodle(path: Path, match: rosters.Match, column: str, questions: list[
 
 
 # --------------------------------------------------------------------------- Gradescope
-def gradescope_results(master: authoring.Master, row: dict, tests: list[dict],
+def gradescope_results(master: markers.Master, row: dict, tests: list[dict],
                        hidden_visibility: str = "after_published") -> dict:
     """Gradescope's results.json for one graded submission.
 
@@ -202,14 +202,14 @@ def gradescope_results(master: authoring.Master, row: dict, tests: list[dict],
             "output": summary, "stdout_visibility": "hidden", "tests": entries}
 
 
-def write_gradescope(folder: Path, master: authoring.Master, out: Path, rows: list[dict],
+def write_gradescope(folder: Path, master: markers.Master, out: Path, rows: list[dict],
                      match: rosters.Match | None, hidden_visibility: str) -> list[Path]:
     """``folder/KEY/results.json`` per graded submission; KEY is the student_id, else the file stem."""
     written = []
     keyed = ([(s.student_id, row) for s, row in match.pairs] if match is not None
              else [(Path(r["submission"]).stem, r) for r in rows])
     for key, row in keyed:
-        from . import _safe_name
+        from .report import _safe_name
 
         if row.get("status") == NOT_A_VERDICT:
             continue  # no results.json rather than a score that is no verdict; print_summary names them
@@ -223,7 +223,7 @@ def write_gradescope(folder: Path, master: authoring.Master, out: Path, rows: li
 
 
 # --------------------------------------------------------------------------- the export
-def export(master: authoring.Master, out: Path | str, formats: list[str], *,
+def export(master: markers.Master, out: Path | str, formats: list[str], *,
            students: list[rosters.Student] | None = None, assignment_name: str | None = None,
            hidden_visibility: str = "after_published") -> ExportResult:
     """Write the requested formats beside OUT/gradebook.csv; returns the files and the roster match."""
@@ -317,10 +317,10 @@ def export_after_grading(args, master_path: Path | None, students) -> int:
         return 0
     import nbformat
 
-    from . import find_master
+    from .config import find_master
 
     master_path = master_path or find_master(args.assignment, _solutions_dir(args))
-    master = authoring.parse_master(nbformat.read(master_path, as_version=4), master_path)
+    master = markers.parse_master(nbformat.read(master_path, as_version=4), master_path)
     try:
         result = export(master, Path(args.out), list(args.export or []), students=students,
                         assignment_name=getattr(args, "assignment_name", None),
@@ -333,7 +333,7 @@ def export_after_grading(args, master_path: Path | None, students) -> int:
 
 
 def _cmd_export(args) -> int:
-    from . import GraderError, find_master
+    from .config import GraderError, find_master
 
     try:
         students = load_roster_arg(args)

@@ -6,14 +6,14 @@ A master declares, per graded question, plausible wrong answers in raw cells::
     q2_flops = 2 * N_PARAMS * N_TOKENS
 
 Each mutant replaces the solution region of the nearest answer cell above it (see
-:func:`course_utils.authoring.apply_mutant`). The check grades each mutant the way ``course grade``
+:func:`course_utils.markers.markers.apply_mutant`). The check grades each mutant the way ``course grade``
 grades a student who wrote it, and fails when a mutant keeps full points on its question.
 
 How it stays fast: one kernel runs the master once (sandboxed like a submission, through
 :func:`course_utils.grading.execute`). Right after each answer cell, injected cells run each of its
 mutants in a shallow copy of the kernel's namespace and export that copy's answers. Then, per
 mutant, the master's answers overlaid with the mutant's go through the real test path
-(:func:`course_utils.grading.run_tests`: a fresh test process, functions re-created from the
+(:func:`course_utils.grading.scoring.run_master_tests`: a fresh test process, functions re-created from the
 mutated cell's source in the host process). The master's own answers are graded too; a master
 that loses points makes the whole check fail, because then a lost point proves nothing.
 
@@ -37,7 +37,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import authoring
+from ..authoring import markers
+from ..authoring.lint import _repo_root
+from . import config, execute, export, scoring, submission
 from . import sandbox as sb
 
 MUTANTS_DIR = "_grader_mutants"
@@ -72,7 +74,7 @@ class MasterReport:
         return not self.problems and all(r.caught for r in self.results)
 
 
-def _mutant_cell(number: int, mutant: authoring.Mutant, source: str, names: list[str]):
+def _mutant_cell(number: int, mutant: markers.Mutant, source: str, names: list[str]):
     """The injected cell: run one mutant in a copy of the namespace and export its answers."""
     import nbformat
 
@@ -80,7 +82,7 @@ def _mutant_cell(number: int, mutant: authoring.Mutant, source: str, names: list
         f"__grader_ns = dict(globals())\n"
         f"__grader_dir = {MUTANTS_DIR!r} + '/m{number:03d}'\n"
         f"try:\n"
-        f"    exec(compile({authoring.strip_magics(source)!r}, '<mutant {number} of {mutant.question}>', 'exec'), __grader_ns)\n"
+        f"    exec(compile({markers.strip_magics(source)!r}, '<mutant {number} of {mutant.question}>', 'exec'), __grader_ns)\n"
         f"except BaseException as __grader_err:\n"
         f"    __import__('os').makedirs(__grader_dir, exist_ok=True)\n"
         f"    open(__grader_dir + '/.error', 'w').write(f'{{type(__grader_err).__name__}}: {{__grader_err}}'[:500])\n"
@@ -101,23 +103,21 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
     """Grade the master and each of its mutants; see the module docstring."""
     import nbformat
 
-    from .. import grading
-
     start = time.monotonic()
     report = MasterReport(master_path.stem)
     nb = nbformat.read(master_path, as_version=4)
     try:
-        master = authoring.parse_master(nb, master_path)
-    except authoring.MarkerError as err:
+        master = markers.parse_master(nb, master_path)
+    except markers.MarkerError as err:
         report.problems.append(str(err))
         return report
-    found = grading.match_answers(nb, master)
-    run_nb = grading.prepare_notebook(nb, found, master)
+    found = submission.match_answers(nb, master)
+    run_nb = export.prepare_notebook(nb, found, master)
     prepared = [(number, mutant, *_mutated_master(nb, master, mutant))
                 for number, mutant in enumerate(master.mutants, 1)]
     report.max_scores = master.questions
     # insert each mutant's cell after the export cell that follows its answer cell
-    by_answer: dict[int, list[tuple[int, authoring.Mutant]]] = {}
+    by_answer: dict[int, list[tuple[int, markers.Mutant]]] = {}
     for number, mutant in enumerate(master.mutants, 1):
         if not mutant.fresh_kernel:
             by_answer.setdefault(mutant.answer_index, []).append((number, mutant))
@@ -135,10 +135,10 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
         settings = _settings(master_path, master, base, sandbox_mode, timeout)
         workdir = base / "work"
         workdir.mkdir()
-        grading.link_data_cache(workdir)
+        config.link_data_cache(workdir)
         nb_path, executed = workdir / ".grader_run.ipynb", workdir / "executed.ipynb"
         nbformat.write(run_nb, nb_path)
-        state = grading.execute(settings, workdir, nb_path, executed)
+        state = execute.execute(settings, workdir, nb_path, executed)
         report.kernel_seconds = time.monotonic() - start
         if state["end"]["end"] != "ok":
             report.problems.append(f"the master's run ended with {state['end']['end']}: {state['end'].get('why', '')}"
@@ -146,7 +146,7 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
         for error in state["errors"][:3]:
             report.problems.append(f"the master's run raised in a cell: {error.get('ename')}: {error.get('evalue', '')[:200]}")
         # the master itself
-        scores = _scores(grading.run_tests(settings, workdir, _fresh(base, "private-master"), nb, found), report)
+        scores = _scores(scoring.run_master_tests(settings, workdir, _fresh(base, "private-master"), nb, found), report)
         report.master_scores = scores
         lost = {q: (scores.get(q, 0), m) for q, m in master.questions.items() if scores.get(q, 0) < m}
         if lost:
@@ -169,13 +169,11 @@ def check_master(master_path: Path, sandbox_mode: str = "none", min_per_question
 
 
 def _settings(master_path, master, base: Path, sandbox_mode: str, timeout: float):
-    from .. import grading
-
-    params = {"SMOKE": True, "SEED": grading.master_parameters(master).get("SEED", 42)}
+    params = {"SMOKE": True, "SEED": config.master_parameters(master).get("SEED", 42)}
     hidden = [master_path.resolve().parent]
-    cache = grading._data_cache()
-    return grading.Settings(master_path, master, base, params, timeout, grading.DEFAULT_CELL_TIMEOUT * 2,
-                            sb.Limits(memory_bytes=sb.parse_size(grading.DEFAULT_MEMORY)),
+    cache = config._data_cache()
+    return config.Settings(master_path, master, base, params, timeout, config.DEFAULT_CELL_TIMEOUT * 2,
+                            sb.Limits(memory_bytes=sb.parse_size(config.DEFAULT_MEMORY)),
                             sb.Sandbox(sandbox_mode, hidden if sandbox_mode == "bwrap" else [], [cache] if cache else []))
 
 
@@ -200,11 +198,9 @@ def _mutated_master(nb, master, mutant):
     """(the master with the mutant in its answer cell, where each answer is defined in it)."""
     import nbformat
 
-    from .. import grading
-
     mutated = nbformat.from_dict(json.loads(json.dumps(nb)))
     mutated.cells[mutant.answer_index].source = mutant.answer_source(nb)
-    return mutated, grading.match_answers(mutated, master)
+    return mutated, submission.match_answers(mutated, master)
 
 
 def _grade_mutant(settings, base: Path, master_workdir: Path, master, number: int, mutant, mutated,
@@ -212,16 +208,14 @@ def _grade_mutant(settings, base: Path, master_workdir: Path, master, number: in
     """Grade one mutant: the master's answers overlaid with the mutant's, the mutated cell's source."""
     import nbformat
 
-    from .. import grading
-
     result = MutantResult(number, mutant.question, mutant.why, 0.0, master.questions.get(mutant.question, 0.0))
     if mutant.fresh_kernel:  # a run of its own: the mutated master, top to bottom
         workdir = _fresh(base, f"run-m{number:03d}")
-        grading.link_data_cache(workdir)
+        config.link_data_cache(workdir)
         run_path = workdir / ".grader_run.ipynb"
-        nbformat.write(grading.prepare_notebook(mutated, found, master), run_path)
-        state = grading.execute(settings, workdir, run_path, workdir / "executed.ipynb")
-        exported = workdir / grading.ANSWERS_DIR
+        nbformat.write(export.prepare_notebook(mutated, found, master), run_path)
+        state = execute.execute(settings, workdir, run_path, workdir / "executed.ipynb")
+        exported = workdir / config.ANSWERS_DIR
         failed = [e for e in state["errors"] if e.get("origin") == mutant.answer_index]
         if failed:
             (exported / ".error").parent.mkdir(exist_ok=True)
@@ -237,15 +231,15 @@ def _grade_mutant(settings, base: Path, master_workdir: Path, master, number: in
         result.problem = f"it does not define {', '.join(missing)}"
         return result
     mutant_work = _fresh(base, f"work-m{number:03d}")
-    answers = _fresh(mutant_work, grading.ANSWERS_DIR)
-    for source in (master_workdir / grading.ANSWERS_DIR).glob("*.json"):
+    answers = _fresh(mutant_work, config.ANSWERS_DIR)
+    for source in (master_workdir / config.ANSWERS_DIR).glob("*.json"):
         shutil.copy(source, answers / source.name)
     for source in exported.glob("*.json"):
         shutil.copy(source, answers / source.name)
-    grading.link_data_cache(mutant_work)
+    config.link_data_cache(mutant_work)
     # only this question's tests: the others' answers are the master's, so their result is known
     own_tests = dataclasses.replace(master, tests=[t for t in master.tests if t.question == mutant.question])
-    results = grading.run_tests(dataclasses.replace(settings, master=own_tests), mutant_work,
+    results = scoring.run_master_tests(dataclasses.replace(settings, master=own_tests), mutant_work,
                                 _fresh(base, f"private-m{number:03d}"), mutated, found)
     if results.get("error"):
         result.problem = f"the test process failed: {results['error'][-300:]}"
@@ -266,17 +260,15 @@ def format_report(report: MasterReport) -> str:
 
 
 def main(args) -> int:
-    from .. import grading
-
     if args.min_per_question < 0:
         print("course check-mutants: --min-per-question must be >= 0", file=sys.stderr)
         return 2
-    solutions = Path(args.solutions) if args.solutions else authoring._repo_root() / "solutions"
+    solutions = Path(args.solutions) if args.solutions else _repo_root() / "solutions"
     try:
-        masters = ([grading.find_master(a, solutions) for a in args.assignments] if args.assignments
+        masters = ([config.find_master(a, solutions) for a in args.assignments] if args.assignments
                    else sorted(solutions.glob("*.ipynb")))
-        mode = grading.resolve_sandbox(args.sandbox) if args.sandbox != "none" else "none"
-    except grading.GraderError as err:
+        mode = config.resolve_sandbox(args.sandbox) if args.sandbox != "none" else "none"
+    except config.GraderError as err:
         print(f"course check-mutants: {err}", file=sys.stderr)
         return 2
     if not masters:

@@ -10,6 +10,7 @@ tests only the exception type, never their source).
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import select
@@ -18,8 +19,6 @@ import subprocess
 import sys
 import time
 import traceback
-
-import builtins
 
 BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, Exception)}
 
@@ -142,7 +141,7 @@ def _message(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def run_tests(job: dict) -> list[dict]:
+def run_test_cells(job: dict) -> list[dict]:
     from course_utils.grading import codec
 
     host = Host(job)
@@ -213,7 +212,7 @@ def main(job_path: str, result_path: str) -> int:
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
     try:
-        results = {"tests": run_tests(job)}
+        results = {"tests": run_test_cells(job)}
     except Exception:
         results = {"tests": [], "error": traceback.format_exc()[-2000:]}
     with open(result_path, "w", encoding="utf-8") as handle:

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import authoring, conventions
+from ..authoring import conventions, markers
 
 SEED_LINE = re.compile(r"^(?P<indent>[ \t]*)HIDDEN_SEED = (?P<value>\d+)(?P<rest>[ \t]*(#.*)?)$", re.MULTILINE)
 
@@ -63,7 +63,7 @@ def seeded_cells(nb) -> dict[int, list[int]]:
     """Cell index -> the public HIDDEN_SEED values in its hidden regions (test cells only)."""
     found: dict[int, list[int]] = {}
     for index, cell in enumerate(nb.cells):
-        if not authoring.is_test_cell(cell):
+        if not markers.is_test_cell(cell):
             continue
         for start, end in _hidden_spans(cell.source):
             values = [int(m.group("value")) for m in SEED_LINE.finditer(cell.source, start, end)]
@@ -76,7 +76,7 @@ def rewrite_seeds(nb, secret: str, stem: str) -> list[tuple[int, int, int]]:
     """Replace every hidden HIDDEN_SEED value in ``nb`` in place; returns what changed."""
     changes = []
     for index, cell in enumerate(nb.cells):
-        if not authoring.is_test_cell(cell):
+        if not markers.is_test_cell(cell):
             continue
         source, pieces, cursor, occurrence = cell.source, [], 0, 0
         for start, end in _hidden_spans(source):
@@ -105,7 +105,8 @@ def new_variant(assignment: str, secret: str, out: Path | str, *, solutions: Pat
     """Write ``out/<stem>.ipynb``, the master with its hidden seeds derived from ``secret``."""
     import nbformat
 
-    from . import find_master, grade
+    from .batch import grade
+    from .config import find_master
 
     if not secret or not secret.strip():
         raise VariantError("--seed is empty: give a secret only you know (e.g. a long random string), and keep it")
@@ -118,7 +119,7 @@ def new_variant(assignment: str, secret: str, out: Path | str, *, solutions: Pat
     if out.resolve() == master_path.resolve().parent:
         raise VariantError(f"--out {out} is the folder of the public masters: write the variant to a private folder")
     nb = nbformat.read(master_path, as_version=4)
-    authoring.parse_master(nb, master_path)  # a malformed master fails here, naming the cell
+    markers.parse_master(nb, master_path)  # a malformed master fails here, naming the cell
     changes = rewrite_seeds(nb, secret, master_path.stem)
     if not changes:
         supported = ", ".join(supported_masters(master_path.parent)) or "none"
@@ -148,12 +149,12 @@ def new_variant(assignment: str, secret: str, out: Path | str, *, solutions: Pat
 
 # --------------------------------------------------------------------------- CLI
 def _cmd_new_variant(args) -> int:
-    from . import GraderError
+    from .config import GraderError
 
     try:
         variant = new_variant(args.assignment, args.seed, args.out, solutions=args.solutions,
                               verify=not args.no_verify, sandbox=args.sandbox)
-    except (VariantError, GraderError, authoring.MarkerError) as err:
+    except (VariantError, GraderError, markers.MarkerError) as err:
         print(f"course new-variant: {err}", file=sys.stderr)
         return 2
     print(f"wrote {variant.path}: {len(variant.seeds)} hidden seed(s) replaced in cell(s) "

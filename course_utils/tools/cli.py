@@ -12,20 +12,20 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from .. import __version__
 
 # module -> what it provides; imported lazily so `course --help` stays fast and TF-free.
 SUBCOMMAND_MODULES = (
-    "course_utils.runner",  # run
+    "course_utils.tools.runner",  # run
     "course_utils.data",  # data list | fetch | verify
-    "course_utils.doctor",  # doctor
-    "course_utils.authoring",  # build-exercises, lint
-    "course_utils.grading",  # grade
+    "course_utils.tools.doctor",  # doctor
+    "course_utils.authoring.cli",  # build-exercises, lint, check-mutants
+    "course_utils.grading.cli",  # grade
     "course_utils.grading.lms_export",  # export
     "course_utils.grading.variants",  # new-variant
-    "course_utils.bench",  # bench
-    "course_utils.site",  # site
-    "course_utils.release",  # pin
+    "course_utils.tools.bench",  # bench
+    "course_utils.tools.site",  # site
+    "course_utils.tools.release",  # pin
 )
 
 

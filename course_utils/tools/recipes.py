@@ -133,7 +133,7 @@ def device_settings() -> DeviceSettings:
     """
     import keras
 
-    from .env import detect_accelerator
+    from ..env import detect_accelerator
 
     backend = keras.backend.backend()
     acc = detect_accelerator()

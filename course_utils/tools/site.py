@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import GITHUB_BRANCH, GITHUB_URL, conventions
+from .. import GITHUB_BRANCH, GITHUB_URL
+from ..authoring import conventions
 
 COURSE_TITLE = "AI Big Models and the Startup"
 MAP_ROW = re.compile(r"^\|\s*(?P<num>\d{2})\s*\|\s*\[(?P<title>[^\]]+)\]\((?P<path>notebooks/[^)]+\.ipynb)\)\s*\|"
@@ -220,7 +221,7 @@ def build(executed_dir: Path, out: Path, readme: Path, *, allow_missing: bool = 
 
 
 def _cmd_site(args) -> int:
-    from . import paths
+    from .. import paths
 
     root = paths.repo_root() or Path.cwd()
     try:

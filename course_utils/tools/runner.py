@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import results
-from .paths import repo_root
+from .. import results
+from ..paths import repo_root
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
 # Per-cell limits: smoke cells take seconds; a full-mode training cell on a 2-core CPU can take

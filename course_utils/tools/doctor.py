@@ -9,7 +9,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from . import data, env
+from .. import data, env
 
 OK, WARN, FAIL = "ok", "warning", "problem"
 

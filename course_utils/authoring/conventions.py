@@ -10,12 +10,13 @@ A chapter notebook starts with:
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import PurePosixPath
 
 import nbformat
 
-from . import GITHUB_BRANCH, GITHUB_REPO, GITHUB_URL
+from .. import GITHUB_BRANCH, GITHUB_REPO, GITHUB_URL
 
 COLAB_PREFIX = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{GITHUB_BRANCH}/"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -68,10 +69,6 @@ def new_notebook(cells: list, gpu: bool = False) -> nbformat.NotebookNode:
     return nb
 
 
-def setup_cell() -> nbformat.NotebookNode:
-    return nbformat.v4.new_code_cell(SETUP_CELL_SOURCE)
-
-
 def parameters_cell(source: str) -> nbformat.NotebookNode:
     """A code cell tagged ``parameters`` (papermill injects its values after it)."""
     cell = nbformat.v4.new_code_cell(source)
@@ -79,8 +76,10 @@ def parameters_cell(source: str) -> nbformat.NotebookNode:
     return cell
 
 
-def write_notebook(nb: nbformat.NotebookNode, path) -> None:
-    """Write ``nb`` clean and canonical: no outputs, no execution counts, sorted keys, stable ids."""
+def canonical_text(nb) -> str:
+    """The canonical text of ``nb`` (``nb`` is not changed): no outputs, no execution counts,
+    sorted keys, stable ids ``cell-000``, ``cell-001``, ...; refuses an invalid notebook."""
+    nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index:03d}"
         if cell.cell_type == "code":
@@ -88,5 +87,10 @@ def write_notebook(nb: nbformat.NotebookNode, path) -> None:
             cell.execution_count = None
     nbformat.validate(nb)
     text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_notebook(nb: nbformat.NotebookNode, path) -> None:
+    """Write :func:`canonical_text` of ``nb`` to ``path``."""
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
+        handle.write(canonical_text(nb))

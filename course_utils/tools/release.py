@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import GITHUB_BRANCH, GITHUB_REPO, GITHUB_URL
+from .. import GITHUB_BRANCH, GITHUB_REPO, GITHUB_URL
 
 REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 INIT_LINE = re.compile(r'^GITHUB_BRANCH = "(?P<ref>[^"]+)"', re.MULTILINE)
@@ -84,7 +84,7 @@ def pin(root: Path | str, ref: str) -> list[Path]:
 
 
 def _cmd_pin(args) -> int:
-    from . import paths
+    from .. import paths
 
     root = Path(args.root) if args.root else (paths.repo_root() or Path.cwd())
     try:

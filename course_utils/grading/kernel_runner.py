@@ -1,6 +1,6 @@
 """Execute one prepared submission notebook (runs inside the sandbox, started by the grader).
 
-``python -m course_utils.grading.runner JOB.json REPORT_FD``: parameterise the notebook with
+``python -m course_utils.grading.kernel_runner JOB.json REPORT_FD``: parameterise the notebook with
 papermill, execute every cell with nbclient (errors allowed, per-cell timeout, no stdin, output
 size capped), and write the executed notebook after each cell. Progress and the outcome go to the
 file descriptor ``REPORT_FD``, which the student's kernel does not inherit, one JSON object a line:

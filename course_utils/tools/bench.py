@@ -65,7 +65,7 @@ def load_test_file(path: str | Path, task: str) -> tuple[np.ndarray, np.ndarray]
 
 def _load_data(args):
     """Training arrays, evaluation arrays and the words that describe them."""
-    from . import data
+    from .. import data
 
     loader = data.load_mnist if args.task == "mnist" else data.load_cifar10
     ds = loader(n_train=args.n_train, n_test=args.n_test, offline=args.offline, seed=0)
@@ -179,7 +179,7 @@ _seed = _int_at_least(0, "seed")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``course bench`` on its own: ``python -m course_utils.bench mnist --offline --json``."""
+    """Run ``course bench`` on its own: ``python -m course_utils.tools.bench mnist --offline --json``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="course")
