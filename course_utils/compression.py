@@ -27,6 +27,8 @@ import warnings
 
 import numpy as np
 
+from .validation import check_int
+
 QUANTIZATION_MODES = ("float32", "dynamic", "float16", "int8")
 
 
@@ -61,8 +63,7 @@ def convert_to_tflite(model, mode: str = "float32", representative_inputs=None, 
     if mode == "int8":
         if representative_inputs is None or len(representative_inputs) == 0:
             raise ValueError("mode='int8' needs representative_inputs: a few hundred typical training inputs")
-        if isinstance(max_representative, bool) or not isinstance(max_representative, int) or max_representative < 1:
-            raise ValueError(f"max_representative={max_representative!r} must be an int >= 1")
+        check_int("max_representative", max_representative, low=1)
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -111,8 +112,8 @@ class TFLiteModel:
     def __init__(self, model_content: bytes, num_threads: int | None = None):
         if not isinstance(model_content, (bytes, bytearray)) or len(model_content) == 0:
             raise ValueError("model_content must be the non-empty bytes returned by convert_to_tflite")
-        if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1):
-            raise ValueError(f"num_threads={num_threads!r} must be None or an int >= 1")
+        if num_threads is not None:
+            check_int("num_threads", num_threads, low=1, hint="or None for the runtime's default")
         self.size_bytes = len(model_content)
         self.backend = interpreter_backend()
         with warnings.catch_warnings():

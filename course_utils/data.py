@@ -36,6 +36,8 @@ from typing import Callable
 
 import numpy as np
 
+from .validation import check_int
+
 SOURCES = ("cache", "download", "bundled", "synthetic")
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
 OFFLINE_ENV_VAR = "COURSE_OFFLINE"
@@ -340,9 +342,7 @@ def synthetic_cifar10(n_train: int = 50_000, n_test: int = 10_000, seed: int = 0
     has something to learn and no model reaches 100%. It is *not* CIFAR-10 and says nothing about
     accuracy on real photographs; use it to check code and measure throughput.
     """
-    for arg, value in (("n_train", n_train), ("n_test", n_test)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{arg} must be a non-negative int, got {value!r}")
+    n_train, n_test = check_int("n_train", n_train, low=0), check_int("n_test", n_test, low=0)
     rng = np.random.default_rng(seed)
     class_colours = rng.uniform(40, 215, size=(10, 2, 3))
     angles = np.linspace(0, np.pi, 10, endpoint=False)
@@ -377,11 +377,7 @@ def synthetic_cifar10(n_train: int = 50_000, n_test: int = 10_000, seed: int = 0
 
 # --------------------------------------------------------------------------- public loaders
 def _check_subset(name: str, value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive int or None (all), got {value!r}")
-    return int(value)
+    return None if value is None else check_int(name, value, low=1, hint="or None for all")
 
 
 def _subset(x, y, n, seed):

@@ -202,8 +202,9 @@ def set_seed(seed: int, deterministic: bool = False, keras: bool = True) -> int:
     deterministic ops, which is slower; the course uses it only where an exact number is checked.
     Returns the seed.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    from .validation import check_int
+
+    check_int("seed", seed, low=0)
     random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     import numpy as np
@@ -280,8 +281,9 @@ def split_cpu(n_devices: int = 2) -> list:
 
     Must run before TensorFlow initialises its devices (before any op runs).
     """
-    if isinstance(n_devices, bool) or not isinstance(n_devices, int) or n_devices < 1:
-        raise ValueError(f"n_devices must be an int >= 1, got {n_devices!r}")
+    from .validation import check_int
+
+    check_int("n_devices", n_devices, low=1)
     tf = import_tensorflow()
 
     cpus = tf.config.list_physical_devices("CPU")

@@ -17,26 +17,13 @@ from typing import Callable
 
 import numpy as np
 
+from .validation import check_1d, check_int
+
 
 # --------------------------------------------------------------------------- validation
-def _labels(name: str, values) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of labels, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} is empty; pass at least one label")
-    return array
-
-
 def _same_length(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
     if len(a) != len(b):
         raise ValueError(f"{a_name} and {b_name} must have the same length, got {len(a)} and {len(b)}")
-
-
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- per class
@@ -49,12 +36,12 @@ def per_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> np.ndarr
     >>> per_class_accuracy([0, 1, 1, 2], [0, 1, 0, 2]).tolist()
     [1.0, 0.5, 1.0]
     """
-    y_true = _labels("y_true", y_true).astype(int)
-    y_pred = _labels("y_pred", y_pred).astype(int)
+    y_true = check_1d("y_true", y_true, allow_empty=False).astype(int)
+    y_pred = check_1d("y_pred", y_pred, allow_empty=False).astype(int)
     _same_length("y_true", y_true, "y_pred", y_pred)
     if n_classes is None:
         n_classes = int(max(y_true.max(), y_pred.max())) + 1
-    n_classes = _positive_int("n_classes", n_classes)
+    n_classes = check_int("n_classes", n_classes, low=1)
     if y_true.min() < 0 or y_true.max() >= n_classes:
         raise ValueError(f"y_true labels must be in [0, {n_classes - 1}] for n_classes={n_classes}, "
                          f"got range [{y_true.min()}, {y_true.max()}]")
@@ -111,10 +98,10 @@ def reliability_bins(confidence, correct, n_bins: int = 10) -> ReliabilityBins:
     >>> bins.count.tolist(), bins.accuracy.tolist()
     ([1, 2], [0.0, 0.5])
     """
-    confidence = _labels("confidence", confidence).astype(float)
-    correct = _labels("correct", correct).astype(float)
+    confidence = check_1d("confidence", confidence, allow_empty=False).astype(float)
+    correct = check_1d("correct", correct, allow_empty=False).astype(float)
     _same_length("confidence", confidence, "correct", correct)
-    n_bins = _positive_int("n_bins", n_bins)
+    n_bins = check_int("n_bins", n_bins, low=1)
     if np.isnan(confidence).any() or confidence.min() < 0 or confidence.max() > 1:
         raise ValueError(f"confidence must lie in [0, 1], got range [{np.nanmin(confidence)}, "
                          f"{np.nanmax(confidence)}]; pass probabilities, not logits")
@@ -173,10 +160,10 @@ def bootstrap_ci(y_true, y_pred, metric: Callable = accuracy_score, n_resamples:
     >>> ci.estimate, ci.low < 0.9 < ci.high
     (0.9, True)
     """
-    y_true = _labels("y_true", y_true)
-    y_pred = _labels("y_pred", y_pred)
+    y_true = check_1d("y_true", y_true, allow_empty=False)
+    y_pred = check_1d("y_pred", y_pred, allow_empty=False)
     _same_length("y_true", y_true, "y_pred", y_pred)
-    n_resamples = _positive_int("n_resamples", n_resamples, minimum=10)
+    n_resamples = check_int("n_resamples", n_resamples, low=10)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence!r}")
     rng = np.random.default_rng(seed)

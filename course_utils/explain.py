@@ -20,11 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1 (64-128 is typical), got {steps!r}")
-    return int(steps)
+from .validation import check_int
 
 
 def class_logit_fn(model, class_index: int) -> Callable:
@@ -89,7 +85,7 @@ def integrated_gradients(score_fn: Callable, x, baseline=None, steps: int = 64,
     rule on ``steps`` intervals (``steps + 1`` gradient evaluations, in batches of ``batch_size``).
     Returns attributions with the shape of ``x``.
     """
-    steps = _check_steps(steps)
+    steps = check_int("steps", steps, low=1, hint="64-128 is typical")
     x = np.asarray(x, dtype=np.float32)
     baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float32)
     if baseline.shape != x.shape:

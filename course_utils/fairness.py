@@ -22,11 +22,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .validation import check_1d, check_real
+
 
 def _as_binary(name: str, values) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    arr = check_1d(name, values)
     if arr.dtype == bool:
         return arr.astype(int)
     if not np.isin(arr, [0, 1]).all():
@@ -167,8 +167,7 @@ def laplace_mechanism(true_values, epsilon: float, sensitivity: float = 1.0,
     >>> noisy.shape
     (2,)
     """
-    if not isinstance(epsilon, (int, float, np.floating)) or not math.isfinite(epsilon) or epsilon <= 0:
-        raise ValueError(f"epsilon must be a finite number > 0 (e.g. 0.1 to 10), got {epsilon!r}")
+    check_real("epsilon", epsilon, low=0, include_boundaries="right", finite=True, hint="e.g. 0.1 to 10")
     if not isinstance(sensitivity, (int, float, np.floating)) or not math.isfinite(sensitivity) or sensitivity <= 0:
         raise ValueError(f"sensitivity must be a finite number > 0 (1 for a count), got {sensitivity!r}")
     rng = rng if rng is not None else np.random.default_rng()

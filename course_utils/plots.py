@@ -7,6 +7,8 @@ functions, so ``import course_utils`` stays light. Seaborn draws the heat maps, 
 and group comparisons; plain matplotlib the rest, where it is clearer.
 
 >>> import numpy as np
+
+
 >>> ax = plot_confusion_matrix(np.array([[5, 1], [2, 7]]), class_names=["no", "yes"])
 >>> ax.get_title()
 'Confusion matrix'
@@ -18,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .validation import check_int
 
 COURSE_THEME = {"context": "notebook", "style": "whitegrid", "palette": "colorblind"}
 
@@ -121,8 +124,7 @@ def image_grid(images, labels=None, class_names: Sequence[str] | None = None, pr
         images = images[..., 0]
     if images.ndim not in (3, 4) or len(images) == 0:
         raise ValueError(f"images must be (N, H, W) or (N, H, W, 3) with N >= 1, got shape {images.shape}")
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
-        raise ValueError(f"n_cols must be a positive int, got {n_cols!r}")
+    check_int("n_cols", n_cols, low=1)
     n = min(len(images), max_images)
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None and len(values) < n:

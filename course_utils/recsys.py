@@ -32,6 +32,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .validation import check_int, check_real
+
 #: Columns of :meth:`UserSimulator.simulate_log`, with their meaning.
 LOG_COLUMNS: dict[str, str] = {
     "account_id": "the user's raw account identifier, e.g. 'acct-000042' (personal data)",
@@ -46,18 +48,6 @@ LOG_COLUMNS: dict[str, str] = {
 
 #: A policy: ``(simulator, user_indices, day, slate_size, rng) -> (len(user_indices), slate_size)`` item ids.
 Policy = Callable[["UserSimulator", np.ndarray, int, int, np.random.Generator], np.ndarray]
-
-
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_nonneg(name: str, value) -> float:
-    if not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def _sigmoid(z):
@@ -95,13 +85,13 @@ class UserSimulator:
     profiles: pd.DataFrame = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.n_users = _check_int("n_users", self.n_users, 1)
-        self.n_items = _check_int("n_items", self.n_items, 2)
-        self.n_factors = _check_int("n_factors", self.n_factors, 1)
-        self.seed = _check_int("seed", self.seed, 0)
-        self.taste_scale = _check_nonneg("taste_scale", self.taste_scale)
-        self.popularity_strength = _check_nonneg("popularity_strength", self.popularity_strength)
-        self.position_decay = _check_nonneg("position_decay", self.position_decay)
+        self.n_users = check_int("n_users", self.n_users, low=1)
+        self.n_items = check_int("n_items", self.n_items, low=2)
+        self.n_factors = check_int("n_factors", self.n_factors, low=1)
+        self.seed = check_int("seed", self.seed, low=0)
+        self.taste_scale = check_real("taste_scale", self.taste_scale, low=0, finite=True)
+        self.popularity_strength = check_real("popularity_strength", self.popularity_strength, low=0, finite=True)
+        self.position_decay = check_real("position_decay", self.position_decay, low=0, finite=True)
         if not math.isfinite(self.base_logit):
             raise ValueError(f"base_logit must be finite, got {self.base_logit!r}")
         rng = np.random.default_rng(self.seed)
@@ -179,8 +169,8 @@ class UserSimulator:
         ``"popular"`` (items by hidden popularity, shuffled a little) or a callable
         ``policy(sim, users, day, slate_size, rng)``. Columns: :data:`LOG_COLUMNS`.
         """
-        n_days = _check_int("n_days", n_days, 1)
-        slate_size = _check_int("slate_size", slate_size, 1)
+        n_days = check_int("n_days", n_days, low=1)
+        slate_size = check_int("slate_size", slate_size, low=1)
         if slate_size > self.n_items:
             raise ValueError(f"slate_size={slate_size} cannot exceed n_items={self.n_items}")
         policies = {"random": random_policy, "popular": popular_policy}
@@ -216,7 +206,7 @@ def top_k_unseen(scores: np.ndarray, k: int, exclude: Mapping[int, Iterable[int]
     scores = np.array(scores, dtype=float, copy=True)
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-D (users x items), got shape {scores.shape}")
-    k = _check_int("k", k, 1)
+    k = check_int("k", k, low=1)
     if k > scores.shape[1]:
         raise ValueError(f"k={k} cannot exceed the number of items {scores.shape[1]}")
     for row, items in (exclude or {}).items():
@@ -245,7 +235,7 @@ def pseudonymise(ids: Iterable, salt: str | bytes, length: int = 16) -> list[str
     if not isinstance(salt, bytes) or len(salt) < 16:
         raise ValueError(f"salt must be a secret str/bytes of at least 16 bytes (use secrets.token_hex(16)), "
                          f"got {len(salt) if isinstance(salt, bytes) else type(salt).__name__}")
-    length = _check_int("length", length, 8)
+    length = check_int("length", length, low=8)
     if length > 64:
         raise ValueError(f"length must be between 8 and 64 hex characters, got {length}")
     return [hmac.new(salt, str(i).encode("utf-8"), hashlib.sha256).hexdigest()[:length] for i in ids]
@@ -253,7 +243,7 @@ def pseudonymise(ids: Iterable, salt: str | bytes, length: int = 16) -> list[str
 
 # --------------------------------------------------------------------------- ranking metrics
 def _check_ranking(recommended: Sequence, k) -> list:
-    k = _check_int("k", k, 1)
+    k = check_int("k", k, low=1)
     recommended = list(recommended)
     if len(set(recommended[:k])) != len(recommended[:k]):
         raise ValueError("recommended must not repeat an item within the top k")
@@ -344,8 +334,8 @@ class ABResult:
 
 
 def _check_counts(successes, trials, label):
-    successes = _check_int(f"successes_{label}", successes, 0)
-    trials = _check_int(f"n_{label}", trials, 1)
+    successes = check_int(f"successes_{label}", successes, low=0)
+    trials = check_int(f"n_{label}", trials, low=1)
     if successes > trials:
         raise ValueError(f"successes_{label}={successes} cannot exceed n_{label}={trials}")
     return successes, trials

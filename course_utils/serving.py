@@ -52,6 +52,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .validation import check_int, check_real
+
 DEFAULT_HOST = "127.0.0.1"
 PREDICT_PATH = "/predict"
 #: A refused oversize body is read and dropped up to this many bytes (beyond it we just close).
@@ -84,15 +86,14 @@ class InputSpec:
 
     def __post_init__(self):
         shape = tuple(self.example_shape)
-        if not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+        if not shape:
             raise ValueError(f"example_shape={self.example_shape!r} must be a non-empty tuple of positive ints, e.g. (28, 28)")
-        object.__setattr__(self, "example_shape", tuple(int(d) for d in shape))
+        object.__setattr__(self, "example_shape", tuple(check_int("example_shape entry", d, low=1, hint="e.g. (28, 28)")
+                                                        for d in shape))
         if not (math.isfinite(self.min_value) and math.isfinite(self.max_value)) or self.min_value > self.max_value:
             raise ValueError(f"min_value={self.min_value} and max_value={self.max_value} must be finite with min_value <= max_value")
-        if isinstance(self.max_batch, bool) or not isinstance(self.max_batch, int) or self.max_batch < 1:
-            raise ValueError(f"max_batch={self.max_batch!r} must be an int >= 1")
-        if isinstance(self.max_body_bytes, bool) or not isinstance(self.max_body_bytes, int) or self.max_body_bytes < 64:
-            raise ValueError(f"max_body_bytes={self.max_body_bytes!r} must be an int >= 64")
+        check_int("max_batch", self.max_batch, low=1)
+        check_int("max_body_bytes", self.max_body_bytes, low=64)
         if np.dtype(self.dtype).kind not in "iuf":
             raise ValueError(f"dtype={self.dtype!r} must be a numeric NumPy dtype such as 'float32' or 'uint8'")
 
@@ -433,8 +434,7 @@ class PredictionServer:
                  verbose: bool = False):
         if not callable(predict_fn):
             raise ValueError(f"predict_fn must be callable (batch -> outputs), got {type(predict_fn).__name__}")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port={port!r} must be an int in [0, 65535] (0 = pick a free port)")
+        check_int("port", port, low=0, high=65535, hint="0 = pick a free port")
         if not (isinstance(request_timeout, (int, float)) and 0 < request_timeout <= 300):
             raise ValueError(f"request_timeout={request_timeout!r} must be a number of seconds in (0, 300]")
         if monitor is not None and not callable(monitor):
@@ -626,10 +626,8 @@ def _to_jsonable(value):
 
 def time_requests(call: Callable[[], Any], n: int, warmup: int = 3) -> np.ndarray:
     """Run ``call()`` ``warmup`` times untimed, then ``n`` times; return the ``n`` durations in seconds."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n={n!r} must be an int >= 1")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup={warmup!r} must be an int >= 0")
+    check_int("n", n, low=1)
+    check_int("warmup", warmup, low=0)
     for _ in range(warmup):
         call()
     durations = np.empty(n)
@@ -652,15 +650,13 @@ def save_throughput_note(requests_per_s: float, *, usd_per_hour: float, price_so
 
     Chapter 09 reads it with :func:`read_throughput_note` to price its own model's requests on
     a measured figure instead of an assumed one."""
-    if isinstance(requests_per_s, bool) or not isinstance(requests_per_s, (int, float, np.floating)) \
-            or not math.isfinite(requests_per_s) or requests_per_s <= 0:
-        raise ValueError(f"requests_per_s={requests_per_s!r} must be a finite number > 0 (a measured throughput)")
+    check_real("requests_per_s", requests_per_s, low=0, include_boundaries="right", finite=True,
+               hint="a measured throughput")
     if not math.isfinite(usd_per_hour) or usd_per_hour < 0:
         raise ValueError(f"usd_per_hour={usd_per_hour!r} must be a finite number >= 0")
     if not price_source or not str(price_source).strip():
         raise ValueError("price_source is empty: say where the hourly price comes from (a URL or document)")
-    if isinstance(clients, bool) or not isinstance(clients, int) or clients < 1:
-        raise ValueError(f"clients={clients!r} must be an int >= 1")
+    check_int("clients", clients, low=1)
     note = {"requests_per_s": float(requests_per_s), "usd_per_hour": float(usd_per_hour),
             "price_source": str(price_source), "smoke": bool(smoke), "clients": clients,
             "logical_cpus": logical_cpus, "measured_at": time.strftime("%Y-%m-%d %H:%M", time.localtime())}

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "InvalidTypeError", "check_scalar", "check_int", "check_real", "check_choice",
-    "check_range", "check_nonnegative", "check_positive", "check_fraction", "scalar_or_array",
+    "check_range", "check_1d", "check_nonnegative", "check_positive", "check_fraction", "scalar_or_array",
 ]
 
 
@@ -65,23 +65,80 @@ def check_scalar(x, name: str, target_type=numbers.Real, *, min_val=None, max_va
     return x
 
 
-def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
+def _int_requirement(low, high) -> str:
+    if high is None:
+        return {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(low, f"an integer >= {low}")
+    return f"an integer <= {high}" if low is None else f"an integer in [{low}, {high}]"
+
+
+def check_int(name: str, value, low: int | None = None, high: int | None = None, hint: str = "") -> int:
     """An integer (Python or NumPy, never bool) in ``[low, high]``, returned as ``int``.
+
+    ``hint`` (e.g. ``"64-128 is typical"``) is added to the message in brackets.
 
     >>> check_int("n_users", 50, low=1)
     50
+    >>> check_int("steps", 0, low=1, hint="64-128 is typical")
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be a positive integer, got steps=0 (64-128 is typical)
+    >>> check_int("seed", True, low=0)
+    Traceback (most recent call last):
+    ...
+    course_utils.validation.InvalidTypeError: seed must be a non-negative integer, got the boolean True
     """
-    return int(check_scalar(value, name, numbers.Integral, min_val=low, max_val=high))
+    requirement = _int_requirement(low, high)
+    suffix = f" ({hint})" if hint else ""
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidTypeError(f"{name} must be {requirement}, got the boolean {value!r}{suffix}")
+    if not isinstance(value, numbers.Integral):
+        raise InvalidTypeError(f"{name} must be {requirement}, got {type(value).__name__} {value!r}{suffix}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {requirement}, got {name}={value!r}{suffix}")
+    return int(value)
 
 
-def check_real(name: str, value, low=None, high=None, include_boundaries: str = "both") -> float:
-    """A real number (never bool, never NaN) in the bounds, returned as ``float``.
+def check_real(name: str, value, low=None, high=None, include_boundaries: str = "both", *,
+               finite: bool = False, hint: str = "") -> float:
+    """A real number (never bool, never NaN; never infinite with ``finite``) in the bounds, as ``float``.
 
     >>> check_real("alpha", 0.05, 0, 1, include_boundaries="neither")
     0.05
+    >>> check_real("epsilon", True, 0, include_boundaries="right")
+    Traceback (most recent call last):
+    ...
+    course_utils.validation.InvalidTypeError: epsilon must be a number, got the boolean True
     """
-    return float(check_scalar(value, name, numbers.Real, min_val=low, max_val=high,
-                              include_boundaries=include_boundaries))
+    suffix = f" ({hint})" if hint else ""
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidTypeError(f"{name} must be a number, got the boolean {value!r}{suffix}")
+    if not isinstance(value, numbers.Real):
+        raise InvalidTypeError(f"{name} must be a number, got {type(value).__name__} {value!r}{suffix}")
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}{suffix}")
+    try:
+        return float(check_scalar(value, name, numbers.Real, min_val=low, max_val=high,
+                                  include_boundaries=include_boundaries))
+    except ValueError as err:
+        if not suffix:
+            raise
+        raise ValueError(f"{err}{suffix}") from None
+
+
+def check_1d(name: str, values, allow_empty: bool = True) -> np.ndarray:
+    """``values`` as a 1-D array (labels, groups, flags), else ``ValueError`` naming the shape.
+
+    >>> check_1d("y_true", [[0, 1]])
+    Traceback (most recent call last):
+    ...
+    ValueError: y_true must be a 1-D array, got shape (1, 2)
+    """
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {array.shape}")
+    if not allow_empty and array.size == 0:
+        raise ValueError(f"{name} is empty; pass at least one value")
+    return array
 
 
 def check_choice(name: str, value, choices):

@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._validate import check_fraction, check_nonnegative, check_ownership, check_positive, check_range
+from ._validate import check_fraction, check_int, check_nonnegative, check_ownership, check_positive, check_range
 
 __all__ = [
     "runway_months",
@@ -287,9 +287,8 @@ def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, r
                         ("cost_of_revenue_share", cost_of_revenue_share)]:
         if not np.isscalar(value):
             raise ValueError(f"{name} must be a single number; the randomness comes from the simulation")
-    for name, value, low in [("months", months, 1), ("n_paths", n_paths, 1)]:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_int("months", months, low=1)
+    check_int("n_paths", n_paths, low=1)
     rng = np.random.default_rng(seed)
     growth = np.maximum(rng.normal(growth_mean, growth_sd, size=(n_paths, months)), -1.0)
     revenue = monthly_revenue * np.cumprod(1.0 + growth, axis=1)

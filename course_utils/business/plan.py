@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_fraction, check_nonnegative, check_positive, check_range
+from ._validate import check_fraction, check_int, check_nonnegative, check_positive, check_range
 
 __all__ = [
     "DigitReadingBusiness",
@@ -53,8 +53,7 @@ class DigitReadingBusiness:
     def __post_init__(self):
         check_positive("price_usd_per_1k_fields", self.price_usd_per_1k_fields)
         check_positive("fields_per_customer_month", self.fields_per_customer_month)
-        if isinstance(self.digits_per_field, bool) or not isinstance(self.digits_per_field, int) or self.digits_per_field < 1:
-            raise ValueError(f"digits_per_field={self.digits_per_field!r} must be an int >= 1")
+        check_int("digits_per_field", self.digits_per_field, low=1)
         check_nonnegative("human_review_usd_per_field", self.human_review_usd_per_field)
         check_fraction("reviewer_field_error_rate", self.reviewer_field_error_rate)
         check_nonnegative("starting_customers", self.starting_customers)
@@ -137,8 +136,7 @@ def field_outcomes(digit_probabilities, digit_labels, digits_per_field, confiden
     if probs.ndim != 2 or probs.shape[0] != labels.shape[0]:
         raise ValueError(f"digit_probabilities must be (n_digits, n_classes) with one row per label; "
                          f"got shape {probs.shape} for {labels.shape[0]} labels")
-    if isinstance(digits_per_field, bool) or not isinstance(digits_per_field, (int, np.integer)) or digits_per_field < 1:
-        raise ValueError(f"digits_per_field={digits_per_field!r} must be an int >= 1")
+    check_int("digits_per_field", digits_per_field, low=1)
     n_fields = probs.shape[0] // digits_per_field
     if n_fields == 0:
         raise ValueError(f"{probs.shape[0]} digits make no field of {digits_per_field} digits; pass more digits")
@@ -196,8 +194,7 @@ def project_plan(business: DigitReadingBusiness, gross_margin, horizon_months=48
     if not isinstance(business, DigitReadingBusiness):
         raise ValueError(f"business must be a DigitReadingBusiness, got {type(business).__name__}")
     margin = check_range("gross_margin", gross_margin, -math.inf, 1.0)
-    if isinstance(horizon_months, bool) or not isinstance(horizon_months, (int, np.integer)) or not 1 <= horizon_months <= 600:
-        raise ValueError(f"horizon_months={horizon_months!r} must be an int in [1, 600]")
+    check_int("horizon_months", horizon_months, low=1, high=600)
     months = np.arange(horizon_months + 1)
     customers = np.empty(len(months))
     customers[0] = business.starting_customers

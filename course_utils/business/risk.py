@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validate import check_fraction, check_nonnegative, check_positive, check_range
+from ._validate import check_fraction, check_int, check_nonnegative, check_positive, check_range
 
 __all__ = [
     "RISK_CATEGORIES",
@@ -41,8 +41,7 @@ def risk_score(probability, impact, impact_scale=5):
     >>> risk_score([0.1, 0.5], [5, 2]).tolist()
     [0.5, 1.0]
     """
-    if isinstance(impact_scale, bool) or not isinstance(impact_scale, int) or impact_scale < 2:
-        raise ValueError(f"impact_scale={impact_scale!r} must be an int >= 2 (e.g. 5 for a 1-5 scale)")
+    check_int("impact_scale", impact_scale, low=2, hint="e.g. 5 for a 1-5 scale")
     prob = check_fraction("probability", probability)
     imp = check_range("impact", impact, 1, impact_scale)
     result = np.asarray(prob, dtype=float) * np.asarray(imp, dtype=float)
@@ -172,10 +171,8 @@ def simulate_npv(
     >>> npvs.shape
     (1000,)
     """
-    if isinstance(n_simulations, bool) or not isinstance(n_simulations, (int, np.integer)) or not 1 <= n_simulations <= 10_000_000:
-        raise ValueError(f"n_simulations={n_simulations!r} must be an int in [1, 10000000]")
-    if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or not 1 <= years <= 100:
-        raise ValueError(f"years={years!r} must be an int in [1, 100]")
+    check_int("n_simulations", n_simulations, low=1, high=10_000_000)
+    check_int("years", years, low=1, high=100)
     initial_investment = check_nonnegative("initial_investment", initial_investment)
     first_year_revenue = check_nonnegative("first_year_revenue", first_year_revenue)
     growth_mean = check_range("growth_mean", growth_mean, -1.0, 10.0)

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from ..validation import check_int
+
 
 # --------------------------------------------------------------------------- hyper-parameters
 @dataclass(frozen=True)
@@ -51,12 +53,6 @@ class Recipe:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 MNIST_RECIPE = Recipe(
@@ -100,8 +96,7 @@ not measurable here (no data): see docs/PERFORMANCE.md."""
 
 def shift_grid(max_shift: int) -> int:
     """How many distinct translations :class:`RandomShift` can draw: ``(2 * max_shift + 1) ** 2``."""
-    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
-        raise ValueError(f"max_shift must be a non-negative int, got {max_shift!r}")
+    check_int("max_shift", max_shift, low=0)
     return (2 * max_shift + 1) ** 2
 
 
@@ -239,7 +234,7 @@ def build_mnist_model(width: int = MNIST_RECIPE.width, max_shift: int = MNIST_RE
     >>> build_mnist_model(width=20).count_params()   # doctest: +SKIP
     37550
     """
-    _check_positive_int("width", width)
+    check_int("width", width, low=1)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout={dropout} must be in [0, 1)")
     import keras
@@ -300,7 +295,7 @@ def build_cifar10_model(whitening: np.ndarray, width: int = CIFAR10_RECIPE.width
     ``4 * width``, ``4 * width`` (64, 256, 256 by default, about 2 M parameters). Input: uint8
     (32, 32, 3) images; the first layer flips and shifts them while training. Outputs logits.
     """
-    _check_positive_int("width", width)
+    check_int("width", width, low=1)
     import keras
     from keras import layers
 
@@ -461,7 +456,7 @@ def train_mnist(x_train, y_train, recipe: Recipe = MNIST_RECIPE, seed: int = 0,
     True
     """
     x, y = _check_xy(x_train, y_train, (28, 28))
-    _check_positive_int("recipe.epochs", recipe.epochs)
+    check_int("recipe.epochs", recipe.epochs, low=1)
 
     def build(model_seed, dtype):
         return build_mnist_model(recipe.width, recipe.max_shift, seed=model_seed, dtype=dtype)
@@ -477,7 +472,7 @@ def train_cifar10(x_train, y_train, recipe: Recipe = CIFAR10_RECIPE, seed: int =
     of training). Returns a :class:`TrainResult`.
     """
     x, y = _check_xy(x_train, y_train, (32, 32, 3))
-    _check_positive_int("recipe.epochs", recipe.epochs)
+    check_int("recipe.epochs", recipe.epochs, low=1)
     start = time.perf_counter()
     whitening = whitening_filters(x)
     whitening_seconds = time.perf_counter() - start
@@ -520,5 +515,5 @@ def recipe_for(task: str, epochs: int | None = None) -> Recipe:
         raise ValueError(f"task={task!r}; choose one of {', '.join(RECIPES)}")
     recipe = RECIPES[task]
     if epochs is not None:
-        recipe = replace(recipe, epochs=_check_positive_int("epochs", epochs))
+        recipe = replace(recipe, epochs=check_int("epochs", epochs, low=1))
     return recipe
