@@ -33,7 +33,10 @@ QUANTIZATION_MODES = ("float32", "dynamic", "float16", "int8")
 
 
 def interpreter_backend() -> str:
-    """``"ai_edge_litert"`` when the LiteRT package is installed, else ``"tf.lite"``."""
+    """``"ai_edge_litert"`` when the LiteRT package is installed, else ``"tf.lite"``.
+
+    Taught in: notebooks/06_deployment.ipynb
+    """
     try:
         import ai_edge_litert.interpreter  # noqa: F401
     except ImportError:
@@ -57,6 +60,8 @@ def convert_to_tflite(model, mode: str = "float32", representative_inputs=None, 
     ``representative_inputs`` (required for ``"int8"``) is an array of typical model inputs,
     shaped like a batch for ``model``; at most ``max_representative`` of them are used, one at
     a time, to calibrate activation ranges. Use training data, never the test set.
+
+    Taught in: notebooks/06_deployment.ipynb
     """
     if mode not in QUANTIZATION_MODES:
         raise ValueError(f"mode={mode!r} is not one of {QUANTIZATION_MODES}")
@@ -107,6 +112,8 @@ class TFLiteModel:
     trailing channel axis if the model wants one, quantises inputs for integer models and
     de-quantises their outputs, so every variant returns float scores. Calls are serialised with
     a lock: one interpreter must not run on two threads at once.
+
+    Taught in: notebooks/06_deployment.ipynb
     """
 
     def __init__(self, model_content: bytes, num_threads: int | None = None):
@@ -175,6 +182,8 @@ def keras_model_size_bytes(model, include_optimizer: bool = False) -> int:
 
     By default the optimizer state (Adam keeps two extra numbers per weight) is left out, so the
     size is what inference needs and compares fairly with a TFLite file.
+
+    Taught in: notebooks/06_deployment.ipynb
     """
     import keras
 

@@ -106,7 +106,10 @@ def get_spec(name: str) -> DatasetSpec:
 # --------------------------------------------------------------------------- result type
 @dataclass
 class Dataset:
-    """Arrays plus where they came from. Images are uint8 (N, 28, 28) or (N, 32, 32, 3)."""
+    """Arrays plus where they came from. Images are uint8 (N, 28, 28) or (N, 32, 32, 3).
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
+    """
 
     name: str
     x_train: np.ndarray
@@ -406,6 +409,8 @@ def load_mnist(n_train: int | None = None, n_test: int | None = None, offline: b
     ``n_train``/``n_test`` take a seeded random subset (smoke runs). ``offline=True`` (or
     ``COURSE_OFFLINE=1``) skips the download. Falls back to the 5,000 bundled real digits.
 
+    Taught in: notebooks/03_mnist_cnn.ipynb
+
     >>> ds = load_mnist(n_train=100, n_test=50, offline=True)   # doctest: +SKIP
     >>> ds.x_train.shape, ds.source                              # doctest: +SKIP
     ((100, 28, 28), 'bundled')
@@ -424,6 +429,8 @@ def load_cifar10(n_train: int | None = None, n_test: int | None = None, offline:
 
     Falls back to :func:`synthetic_cifar10` (a stand-in, clearly labelled) when the real data
     cannot be had.
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
     """
     n_train, n_test = _check_subset("n_train", n_train), _check_subset("n_test", n_test)
     path, source, note = fetch("cifar10", offline=offline, timeout=timeout, opener=opener)
@@ -438,7 +445,10 @@ def load_cifar10(n_train: int | None = None, n_test: int | None = None, offline:
 
 def show_banner(dataset: Dataset) -> None:
     """Print the dataset's banner (notebooks call this right after loading) and record the
-    data source for ``course run``'s summary."""
+    data source for ``course run``'s summary.
+
+    Taught in: notebooks/03_mnist_cnn.ipynb
+    """
     from .results import record
 
     print(dataset.banner())

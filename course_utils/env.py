@@ -187,6 +187,8 @@ def resolve_smoke(notebook_value: bool) -> bool:
 
     Smoke mode is on when the notebook's ``SMOKE`` parameter is true (papermill sets it) or
     when ``COURSE_SMOKE=1`` is in the environment (CI, nbval and the grader set it).
+
+    Taught in: notebooks/01_big_models_scale.ipynb
     """
     if not isinstance(notebook_value, bool):
         raise ValueError(f"SMOKE must be True or False, got {notebook_value!r}")
@@ -201,6 +203,8 @@ def set_seed(seed: int, deterministic: bool = False, keras: bool = True) -> int:
     importing Keras, which takes seconds. ``deterministic=True`` also asks TensorFlow for
     deterministic ops, which is slower; the course uses it only where an exact number is checked.
     Returns the seed.
+
+    Taught in: notebooks/01_big_models_scale.ipynb
     """
     from .validation import check_int
 
@@ -240,7 +244,10 @@ class Accelerator:
 
 
 def detect_accelerator() -> Accelerator:
-    """TPU, GPUs or CPU, as the active Keras backend sees them (imports the backend)."""
+    """TPU, GPUs or CPU, as the active Keras backend sees them (imports the backend).
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
+    """
     backend = keras_backend()
     if backend == "jax":
         import jax
@@ -322,6 +329,8 @@ def choose_strategy(accelerator: Accelerator | None = None, prefer_multi_cpu: bo
       small CNN about 6x slower and ``mixed_bfloat16`` about 4.7x slower.
     - ``prefer_multi_cpu=True`` with several logical CPUs (see :func:`split_cpu`):
       ``MirroredStrategy`` over them, to test the multi-device path without a GPU.
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
     """
     tf = import_tensorflow()
 
@@ -360,7 +369,10 @@ def choose_strategy(accelerator: Accelerator | None = None, prefer_multi_cpu: bo
 
 # --------------------------------------------------------------------------- banner
 def describe(smoke: bool | None = None, seed: int | None = None, show_devices: bool = False) -> None:
-    """Print one line saying where this notebook runs (platform, versions, device, mode, seed)."""
+    """Print one line saying where this notebook runs (platform, versions, device, mode, seed).
+
+    Taught in: notebooks/01_big_models_scale.ipynb
+    """
     v = versions()
     parts = [
         f"platform: {detect_platform()}",

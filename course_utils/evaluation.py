@@ -33,6 +33,8 @@ def per_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> np.ndarr
     Returns a float array of length ``n_classes`` (default: ``max label + 1``); a class with no
     examples in ``y_true`` gets ``nan`` (there is nothing to be right about).
 
+    Taught in: notebooks/04_cifar10_cnn.ipynb
+
     >>> per_class_accuracy([0, 1, 1, 2], [0, 1, 0, 2]).tolist()
     [1.0, 0.5, 1.0]
     """
@@ -93,6 +95,8 @@ def reliability_bins(confidence, correct, n_bins: int = 10) -> ReliabilityBins:
 
     ``correct`` is 1/True where the prediction was right. Bins are ``[0, 1/n), [1/n, 2/n), ...``
     with the last one closed at 1.0.
+
+    Taught in: notebooks/05_measuring_models.ipynb
 
     >>> bins = reliability_bins([0.05, 0.95, 0.95], [0, 1, 0], n_bins=2)
     >>> bins.count.tolist(), bins.accuracy.tolist()
@@ -155,6 +159,8 @@ def bootstrap_ci(y_true, y_pred, metric: Callable = accuracy_score, n_resamples:
     Resamples the test set with replacement ``n_resamples`` times (seeded), recomputes the
     metric and takes the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles. It
     measures the uncertainty that comes from having a finite test set, not from training.
+
+    Taught in: notebooks/05_measuring_models.ipynb
 
     >>> ci = bootstrap_ci([1] * 90 + [0] * 10, [1] * 100, n_resamples=500, seed=1)
     >>> ci.estimate, ci.low < 0.9 < ci.high

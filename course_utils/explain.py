@@ -29,6 +29,8 @@ def class_logit_fn(model, class_index: int) -> Callable:
     Works for a model whose last layer is a ``Dense`` with softmax activation (as
     :func:`course_utils.models.build_mnist_cnn`): the logit is that layer's kernel and bias
     applied to its input. Other models: the last layer's output is used as it is.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
     """
     import keras
 
@@ -84,6 +86,8 @@ def integrated_gradients(score_fn: Callable, x, baseline=None, steps: int = 64,
     ``baseline`` defaults to all zeros (a black image). The path integral is the trapezoid
     rule on ``steps`` intervals (``steps + 1`` gradient evaluations, in batches of ``batch_size``).
     Returns attributions with the shape of ``x``.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
     """
     steps = check_int("steps", steps, low=1, hint="64-128 is typical")
     x = np.asarray(x, dtype=np.float32)

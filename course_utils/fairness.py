@@ -48,6 +48,8 @@ def group_metrics(y_true, y_pred, groups) -> pd.DataFrame:
     selection rate = P(pred = 1 | group); TPR = P(pred = 1 | y = 1, group);
     FPR = P(pred = 1 | y = 0, group). A rate with no examples to divide by is NaN.
 
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
+
     >>> t = group_metrics([1, 0, 1, 0], [1, 1, 0, 0], ["a", "a", "b", "b"])
     >>> [float(t.loc[g, c]) for g, c in [("a", "selection_rate"), ("b", "tpr"), ("a", "fpr")]]
     [1.0, 0.0, 1.0]
@@ -78,6 +80,8 @@ def group_metrics(y_true, y_pred, groups) -> pd.DataFrame:
 def demographic_parity_difference(y_pred, groups) -> float:
     """Largest minus smallest selection rate across groups (0 = equal selection rates).
 
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
+
     >>> demographic_parity_difference([1, 0, 1, 1], ["a", "a", "b", "b"])
     0.5
     """
@@ -89,6 +93,8 @@ def demographic_parity_difference(y_pred, groups) -> float:
 
 def equalized_odds_difference(y_true, y_pred, groups) -> float:
     """The larger of the TPR gap and the FPR gap across groups (fairlearn's definition).
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
 
     >>> equalized_odds_difference([1, 0, 1, 0], [1, 0, 1, 1], ["a", "a", "b", "b"])
     1.0
@@ -102,6 +108,8 @@ def equalized_odds_difference(y_true, y_pred, groups) -> float:
 
 def apply_group_thresholds(scores, groups, thresholds: Mapping) -> np.ndarray:
     """1 where ``scores >= thresholds[group]``, else 0.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
 
     >>> apply_group_thresholds([0.4, 0.6, 0.4], ["a", "a", "b"], {"a": 0.5, "b": 0.3}).tolist()
     [0, 1, 1]
@@ -117,6 +125,8 @@ def apply_group_thresholds(scores, groups, thresholds: Mapping) -> np.ndarray:
 
 def threshold_for_rate(scores, target_rate: float) -> float:
     """A threshold that selects (about) ``target_rate`` of ``scores`` (ties may shift it slightly).
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
 
     >>> threshold_for_rate([0.1, 0.2, 0.3, 0.4], 0.5)
     0.3
@@ -134,7 +144,10 @@ def threshold_for_rate(scores, target_rate: float) -> float:
 
 # --------------------------------------------------------------------------- privacy
 def equivalence_class_sizes(table: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.Series:
-    """How many rows share each combination of the quasi-identifier columns."""
+    """How many rows share each combination of the quasi-identifier columns.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
+    """
     quasi_identifiers = list(quasi_identifiers)
     if not quasi_identifiers:
         raise ValueError("quasi_identifiers must name at least one column")
@@ -146,6 +159,8 @@ def equivalence_class_sizes(table: pd.DataFrame, quasi_identifiers: Sequence[str
 
 def k_anonymity(table: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
     """The k for which ``table`` is k-anonymous: the size of the smallest equivalence class.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
 
     >>> df = pd.DataFrame({"age": [30, 30, 40], "zip": ["a", "a", "b"]})
     >>> k_anonymity(df, ["age", "zip"])
@@ -162,6 +177,8 @@ def laplace_mechanism(true_values, epsilon: float, sensitivity: float = 1.0,
 
     For a count, one person changes the answer by at most 1, so ``sensitivity=1``. The expected
     absolute error is ``sensitivity / epsilon``: smaller epsilon, more privacy, more noise.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
 
     >>> noisy = laplace_mechanism([100, 200], epsilon=1.0, rng=np.random.default_rng(0))
     >>> noisy.shape

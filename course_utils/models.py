@@ -26,6 +26,8 @@ def build_mnist_cnn(num_classes: int = 10, name: str = "mnist_cnn"):
 
     Input: uint8 or float images of shape (28, 28, 1) with values 0-255 (the model rescales
     them). 93,322 parameters for 10 classes (chapter 03 counts them by hand).
+
+    Taught in: notebooks/03_mnist_cnn.ipynb
     """
     if num_classes < 2:
         raise ValueError(f"num_classes={num_classes} must be at least 2")
@@ -54,6 +56,8 @@ def train_mnist_cnn(dataset, epochs: int = 3, batch_size: int = 128, seed: int =
     :func:`build_mnist_cnn` on ``dataset`` (a ``course_utils.data.Dataset``).
 
     Returns ``(model, run)`` where ``run`` is a :class:`course_utils.training.RunRecord`.
+
+    Taught in: notebooks/14_capstone_plan.ipynb
     """
     if epochs < 1:
         raise ValueError(f"epochs={epochs} must be at least 1")
@@ -83,7 +87,10 @@ def _metadata_path(model_path: Path) -> Path:
 def save_mnist_cnn(model, dataset, *, smoke: bool, epochs: int, test_accuracy: float,
                    path: str | Path = SAVED_MODEL_FILE) -> Path:
     """Save chapter 03's trained model and, next to it, a JSON note of how it was trained
-    (data source, mode, epochs, test accuracy), which :func:`load_or_train_mnist_cnn` reads."""
+    (data source, mode, epochs, test accuracy), which :func:`load_or_train_mnist_cnn` reads.
+
+    Taught in: notebooks/03_mnist_cnn.ipynb
+    """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"path={str(path)!r} must end in .keras (Keras 3's native format)")
@@ -136,6 +143,8 @@ def load_or_train_mnist_cnn(dataset, *, smoke: bool, epochs: int, seed: int = 0,
     A saved model is reused only when it was trained in the same mode (smoke or full) and on the
     same split of digits (real MNIST, or the bundled offline digits), so this chapter's test
     digits were never in its training set.
+
+    Taught in: notebooks/05_measuring_models.ipynb
     """
     path = Path(path)
     reason = _why_not_reusable(path, dataset, smoke)

@@ -20,6 +20,8 @@ def data_file(name: str) -> Path:
 
     Works in a checkout (``data/NAME``) and in an installed wheel (``course_utils/shipped_data``).
 
+    Taught in: notebooks/01_big_models_scale.ipynb
+
     >>> data_file("README.md").name
     'README.md'
     """

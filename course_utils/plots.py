@@ -30,6 +30,8 @@ def use_course_theme() -> dict:
     colour-blind-safe palette) for every later figure; each chapter calls it once at the top.
 
     Returns the settings it applied.
+
+    Taught in: notebooks/01_big_models_scale.ipynb
     """
     import seaborn as sns
 
@@ -50,6 +52,8 @@ def plot_confusion_matrix(matrix, class_names: Sequence[str] | None = None, norm
     """Heat map of a square confusion matrix (rows: true class, columns: predicted class).
 
     ``normalize=True`` divides each row by its total, so the diagonal shows per-class recall.
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
     """
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
@@ -86,6 +90,8 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: 
 
     ``history`` is a Keras ``History`` or its ``.history`` dict. Metrics that were not recorded
     are skipped; a ``ValueError`` says which ones exist when none of ``metrics`` does.
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
     """
     import matplotlib.pyplot as plt
 
@@ -116,6 +122,8 @@ def image_grid(images, labels=None, class_names: Sequence[str] | None = None, pr
 
     Greyscale images are ``(N, H, W)`` or ``(N, H, W, 1)``, colour ``(N, H, W, 3)``; values 0-255
     (uint8) or 0-1 (float). A wrong prediction is captioned in red as ``pred / true``.
+
+    Taught in: notebooks/04_cifar10_cnn.ipynb
     """
     import matplotlib.pyplot as plt
 
@@ -161,7 +169,10 @@ def reliability_diagram(bins, title: str = "Reliability diagram", ax=None,
 
     For a binary model's probability of the positive class (bins of ``P(y=1)`` against the
     observed share of positives, as ``sklearn.calibration.calibration_curve`` bins them), pass
-    labels that say so."""
+    labels that say so.
+
+    Taught in: notebooks/05_measuring_models.ipynb
+    """
     ax = _axes(ax, (4.2, 4.0))
     filled = bins.count > 0
     centres = (bins.edges[:-1] + bins.edges[1:]) / 2
@@ -184,7 +195,10 @@ def bootstrap_distribution(samples, low: float, high: float, estimate: float | N
                            xlabel: str = "statistic on a resampled set", title: str = "Bootstrap distribution",
                            ax=None):
     """Histogram (with a density curve) of bootstrap replicates and the interval ``[low, high]``
-    marked on it; ``estimate`` (the statistic on the original sample) is marked too when given."""
+    marked on it; ``estimate`` (the statistic on the original sample) is marked too when given.
+
+    Taught in: notebooks/05_measuring_models.ipynb
+    """
     import seaborn as sns
 
     samples = np.asarray(samples, dtype=float).ravel()
@@ -207,7 +221,10 @@ def bootstrap_distribution(samples, low: float, high: float, estimate: float | N
 def group_rates(table, rates: Sequence[str] = ("selection_rate", "tpr", "fpr"),
                 title: str = "Rates by group", ax=None):
     """Grouped bars of per-group rates (a frame indexed by group with one column per rate, such as
-    :func:`course_utils.fairness.group_metrics` returns), one colour per group."""
+    :func:`course_utils.fairness.group_metrics` returns), one colour per group.
+
+    Taught in: notebooks/08_trust_fairness_privacy.ipynb
+    """
     import pandas as pd
     import seaborn as sns
 

@@ -1,5 +1,8 @@
-"""Recommender-system plumbing for chapter 07: a user simulator, pseudonymisation, ranking
-metrics and A/B-test arithmetic.
+"""Recommender-system plumbing for chapter 07: a user simulator, pseudonymisation, a top-k
+ranker, the A/B-test sample size (exercise 07 calls it too) and the Gini coefficient.
+
+The ranking metrics and the two-proportion test are the lesson itself, so chapter 07 writes
+them out in its own cells (tests/test_recsys.py tests them from there).
 
 Nothing here imports TensorFlow or Keras; the chapter's Keras model lives in the notebook.
 
@@ -17,8 +20,6 @@ logged clicks say as much about *what was shown, and where* as about what users 
 >>> log = sim.simulate_log(n_days=2, slate_size=5, policy="random")
 >>> sorted(LOG_COLUMNS) == sorted(log.columns)
 True
->>> round(precision_at_k([3, 1, 2], {1, 9}, k=2), 3)
-0.5
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,8 @@ class UserSimulator:
     ``taste_scale`` (how much personal taste matters, >= 0), ``popularity_strength`` (spread
     of the hidden item popularity, >= 0), ``position_decay`` (>= 0; 0 means no position bias),
     ``base_logit`` (overall click propensity), ``seed``.
+
+    Taught in: notebooks/07_users_personalisation.ipynb
 
     >>> sim = UserSimulator(n_users=3, n_items=4, seed=0)
     >>> sim.relevance(np.array([0]), np.array([[0, 1]])).shape
@@ -200,6 +203,8 @@ def popular_policy(sim: UserSimulator, users, day: int, slate_size: int, rng: np
 def top_k_unseen(scores: np.ndarray, k: int, exclude: Mapping[int, Iterable[int]] | None = None) -> np.ndarray:
     """Indices of the ``k`` highest scores per row, skipping ``exclude[row]`` items.
 
+    Taught in: notebooks/07_users_personalisation.ipynb
+
     >>> top_k_unseen(np.array([[0.1, 0.9, 0.5]]), k=2, exclude={0: [1]}).tolist()
     [[2, 0]]
     """
@@ -225,6 +230,8 @@ def pseudonymise(ids: Iterable, salt: str | bytes, length: int = 16) -> list[str
     so the salt must be secret and long). This is pseudonymisation, not anonymisation: whoever
     holds the salt can re-identify users, and behaviour itself can identify people.
 
+    Taught in: notebooks/07_users_personalisation.ipynb
+
     >>> pseudonymise(["acct-1"], salt="s" * 16) == pseudonymise(["acct-1"], salt="s" * 16)
     True
     >>> len(pseudonymise(["acct-1"], salt="s" * 16, length=12)[0])
@@ -241,137 +248,7 @@ def pseudonymise(ids: Iterable, salt: str | bytes, length: int = 16) -> list[str
     return [hmac.new(salt, str(i).encode("utf-8"), hashlib.sha256).hexdigest()[:length] for i in ids]
 
 
-# --------------------------------------------------------------------------- ranking metrics
-def _check_ranking(recommended: Sequence, k) -> list:
-    k = check_int("k", k, low=1)
-    recommended = list(recommended)
-    if len(set(recommended[:k])) != len(recommended[:k]):
-        raise ValueError("recommended must not repeat an item within the top k")
-    return recommended[:k]
-
-
-def precision_at_k(recommended: Sequence, relevant: Iterable, k: int) -> float:
-    """Share of the top ``k`` recommendations that are relevant (hits / k).
-
-    >>> precision_at_k(["a", "b", "c"], {"b", "z"}, k=3)
-    0.3333333333333333
-    """
-    top = _check_ranking(recommended, k)
-    relevant = set(relevant)
-    return sum(item in relevant for item in top) / k
-
-
-def recall_at_k(recommended: Sequence, relevant: Iterable, k: int) -> float:
-    """Share of the relevant items found in the top ``k`` (hits / number relevant).
-
-    >>> recall_at_k(["a", "b", "c"], {"b", "z"}, k=3)
-    0.5
-    """
-    top = _check_ranking(recommended, k)
-    relevant = set(relevant)
-    if not relevant:
-        raise ValueError("recall is undefined for a user with no relevant items; drop such users first")
-    return sum(item in relevant for item in top) / len(relevant)
-
-
-def ndcg_at_k(recommended: Sequence, relevant: Iterable, k: int) -> float:
-    """Binary normalised discounted cumulative gain: DCG / ideal DCG, gains 1/log2(rank + 1).
-
-    >>> round(ndcg_at_k(["x", "a"], {"a"}, k=2), 4)   # hit at rank 2: (1/log2 3) / 1
-    0.6309
-    """
-    top = _check_ranking(recommended, k)
-    relevant = set(relevant)
-    if not relevant:
-        raise ValueError("NDCG is undefined for a user with no relevant items; drop such users first")
-    dcg = sum(1.0 / math.log2(rank + 2) for rank, item in enumerate(top) if item in relevant)
-    ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(k, len(relevant))))
-    return dcg / ideal
-
-
-def mean_ranking_metrics(recommendations: Mapping, relevant: Mapping, k: int) -> dict[str, float]:
-    """Mean precision@k, recall@k and NDCG@k over the users that have relevant items.
-
-    ``recommendations`` and ``relevant`` map a user to a ranked list and to a set of items.
-
-    >>> mean_ranking_metrics({1: ["a", "b"], 2: ["c", "d"]}, {1: {"a"}, 2: set()}, k=2)["users"]
-    1
-    """
-    users = [u for u, items in relevant.items() if len(items) > 0]
-    missing = [u for u in users if u not in recommendations]
-    if missing:
-        raise ValueError(f"no recommendations for {len(missing)} users with relevant items, e.g. {missing[:3]}")
-    if not users:
-        raise ValueError("no user has relevant items: nothing to evaluate")
-    return {
-        f"precision@{k}": float(np.mean([precision_at_k(recommendations[u], relevant[u], k) for u in users])),
-        f"recall@{k}": float(np.mean([recall_at_k(recommendations[u], relevant[u], k) for u in users])),
-        f"ndcg@{k}": float(np.mean([ndcg_at_k(recommendations[u], relevant[u], k) for u in users])),
-        "users": len(users),
-    }
-
-
 # --------------------------------------------------------------------------- A/B tests
-@dataclass(frozen=True)
-class ABResult:
-    """Two-proportion comparison of variant B against control A."""
-
-    rate_a: float
-    rate_b: float
-    lift: float  # rate_b - rate_a (absolute)
-    relative_lift: float  # lift / rate_a
-    ci_low: float
-    ci_high: float
-    z: float
-    p_value: float
-    alpha: float
-
-    def __str__(self) -> str:
-        level = 100 * (1 - self.alpha)
-        return (f"A {self.rate_a:.4f} vs B {self.rate_b:.4f}: lift {self.lift:+.4f} "
-                f"({100 * self.relative_lift:+.1f}%), {level:.0f}% CI [{self.ci_low:+.4f}, {self.ci_high:+.4f}], "
-                f"z = {self.z:.2f}, p = {self.p_value:.3g}")
-
-
-def _check_counts(successes, trials, label):
-    successes = check_int(f"successes_{label}", successes, low=0)
-    trials = check_int(f"n_{label}", trials, low=1)
-    if successes > trials:
-        raise ValueError(f"successes_{label}={successes} cannot exceed n_{label}={trials}")
-    return successes, trials
-
-
-def _check_alpha(alpha):
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), e.g. 0.05, got {alpha!r}")
-
-
-def two_proportion_test(successes_a: int, n_a: int, successes_b: int, n_b: int, alpha: float = 0.05) -> ABResult:
-    """Textbook two-sided z-test (pooled variance) and Wald interval (unpooled) for p_B - p_A.
-
-    z = (p_B - p_A) / sqrt(p(1-p)(1/n_A + 1/n_B)) with the pooled p = (x_A + x_B)/(n_A + n_B);
-    CI = (p_B - p_A) +- z_{1-alpha/2} sqrt(p_A(1-p_A)/n_A + p_B(1-p_B)/n_B).
-
-    >>> r = two_proportion_test(100, 1000, 130, 1000)
-    >>> round(r.lift, 3), round(r.p_value, 4)
-    (0.03, 0.0355)
-    """
-    from scipy.stats import norm
-
-    _check_alpha(alpha)
-    xa, na = _check_counts(successes_a, n_a, "a")
-    xb, nb = _check_counts(successes_b, n_b, "b")
-    pa, pb = xa / na, xb / nb
-    pooled = (xa + xb) / (na + nb)
-    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
-    z = (pb - pa) / se_pooled if se_pooled > 0 else 0.0
-    p_value = float(2 * norm.sf(abs(z)))
-    se = math.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
-    half = float(norm.ppf(1 - alpha / 2)) * se
-    relative = (pb - pa) / pa if pa > 0 else math.inf
-    return ABResult(pa, pb, pb - pa, relative, pb - pa - half, pb - pa + half, z, p_value, alpha)
-
-
 def sample_size_per_group(baseline_rate: float, min_detectable_effect: float, alpha: float = 0.05,
                           power: float = 0.8, method: str = "pooled") -> int:
     """Users needed in *each* arm to detect an absolute lift ``min_detectable_effect`` (two-sided).
@@ -382,12 +259,15 @@ def sample_size_per_group(baseline_rate: float, min_detectable_effect: float, al
     n = 2 ((z_{1-a/2} + z_{power}) / h)^2, h = 2 asin(sqrt(p2)) - 2 asin(sqrt(p1))
     (the variance of 2 asin(sqrt(p_hat)) is about 1/n in each arm).
 
+    Taught in: notebooks/07_users_personalisation.ipynb
+
     >>> sample_size_per_group(0.10, 0.02)
     3841
     """
     from scipy.stats import norm
 
-    _check_alpha(alpha)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), e.g. 0.05, got {alpha!r}")
     if not 0 < power < 1:
         raise ValueError(f"power must be in (0, 1), e.g. 0.8, got {power!r}")
     if not 0 < baseline_rate < 1:
@@ -413,6 +293,8 @@ def sample_size_per_group(baseline_rate: float, min_detectable_effect: float, al
 # --------------------------------------------------------------------------- concentration
 def gini(counts) -> float:
     """Gini coefficient of non-negative ``counts`` (0 = equal exposure, -> 1 = one item gets all).
+
+    Taught in: notebooks/07_users_personalisation.ipynb
 
     >>> gini([1, 1, 1, 1])
     0.0

@@ -27,7 +27,10 @@ def _plain(value):
 def record(**values) -> None:
     """Record named key results, e.g. ``record(test_accuracy=0.973, train_seconds=41.2)``.
 
-    Returns nothing, so a notebook cell ending with it displays nothing extra."""
+    Returns nothing, so a notebook cell ending with it displays nothing extra.
+
+    Taught in: notebooks/01_big_models_scale.ipynb
+    """
     clean = {str(name): _plain(value) for name, value in values.items()}
     path = os.environ.get(RESULTS_ENV_VAR)
     if path:

@@ -1,7 +1,8 @@
 """Notable models over time: load the curated table and fit exponential growth rates.
 
-Used by chapter 01 (growth of parameters and training compute) and by later chapters that need
-the same table (for example chapter 13's energy estimates). Pure NumPy/pandas/SciPy; no TensorFlow.
+Used by chapter 01 (growth of parameters and training compute, GPU prices) and chapter 09 (the
+same median GPU price); the functions name their chapters ("Taught in"). Pure NumPy/pandas/SciPy;
+no TensorFlow.
 
 The table ``data/notable_models.csv`` is a curated subset of Epoch AI's "Data on AI Models"
 (CC BY 4.0, https://epoch.ai/data/ai-models); see ``data/README.md`` for what was changed.
@@ -70,6 +71,8 @@ def load_notable_models(path=None) -> pd.DataFrame:
     ``parameters`` and ``training_cost_usd_2023`` are missing (NaN) where Epoch AI has no figure
     (closed models do not publish their size; most models have no cost estimate).
 
+    Taught in: notebooks/01_big_models_scale.ipynb
+
     >>> table = load_notable_models()
     >>> {"model", "year", "training_flop"} <= set(table.columns)
     True
@@ -121,6 +124,8 @@ def fit_log_growth(years, values, confidence: float = 0.95) -> GrowthFit:
 
     ``values`` must be positive (they are put on a log scale); at least three points and two
     distinct years are needed for an interval.
+
+    Taught in: notebooks/01_big_models_scale.ipynb
 
     >>> fit = fit_log_growth([2000, 2001, 2002, 2003], [1, 2.1, 3.9, 8.2])
     >>> 1.9 < fit.factor_per_year < 2.1
@@ -191,6 +196,8 @@ def median_gpu_price(hardware: str = "NVIDIA H100 SXM5 80GB", price_type: str = 
                      year: int = 2025, path=None) -> PriceQuote:
     """Median quote in ``data/gpu_prices.csv`` for one GPU, price type and year (chapter 01 prices
     a GPU-hour with it; chapter 09 takes the same median).
+
+    Taught in: notebooks/01_big_models_scale.ipynb
 
     >>> round(median_gpu_price().median, 2)
     3.62

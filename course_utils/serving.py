@@ -72,6 +72,8 @@ class InputSpec:
     request carries 1 to ``max_batch`` examples and at most ``max_body_bytes`` bytes of JSON.
     Validated batches reach the model as ``dtype`` arrays of shape ``(batch, *example_shape)``.
 
+    Taught in: notebooks/06_deployment.ipynb
+
     >>> InputSpec(example_shape=(28, 28)).max_body_bytes
     2000000
     """
@@ -123,6 +125,8 @@ def parse_json_body(body: bytes) -> Any:
 
     ``NaN`` and ``Infinity`` (which Python's ``json`` would accept) are refused.
 
+    Taught in: notebooks/06_deployment.ipynb
+
     >>> parse_json_body(b'{"instances": [1]}')
     {'instances': [1]}
     >>> parse_json_body(b'{"instances": [1 2]}')
@@ -147,6 +151,8 @@ def validate_payload(payload: Any, spec: InputSpec) -> np.ndarray:
     """Check a decoded JSON payload against ``spec``; return the batch as an array for the model.
 
     Raises :class:`RequestError` (400, or 413 for too many examples) naming what is wrong.
+
+    Taught in: notebooks/06_deployment.ipynb
 
     >>> spec = InputSpec(example_shape=(2,), max_value=1.0)
     >>> validate_payload({"instances": [[0, 0.5], [1, 1]]}, spec).shape
@@ -420,6 +426,8 @@ class PredictionServer:
     safe to call from several threads at once. ``monitor``, if given, is called with every
     validated batch (for logging or drift checks) before prediction.
 
+    Taught in: notebooks/06_deployment.ipynb
+
     >>> server = PredictionServer(lambda b: b.sum(axis=(1, 2)), spec=InputSpec((28, 28))).start()
     >>> server.host, server.running
     ('127.0.0.1', True)
@@ -520,6 +528,8 @@ class PredictionServer:
 def serve(predict_fn: Callable[[np.ndarray], Any], spec: InputSpec | None = None, **kwargs) -> PredictionServer:
     """A started :class:`PredictionServer`; use it in a ``with`` block so it always stops.
 
+    Taught in: notebooks/06_deployment.ipynb
+
     >>> with serve(lambda b: b[:, 0], spec=InputSpec((3,))) as server:
     ...     post_json(server.url + "/predict", {"instances": [[7, 8, 9]]})[1]["predictions"]
     [7.0]
@@ -539,7 +549,10 @@ def stop_all() -> int:
 
 
 def port_is_free(port: int, host: str = DEFAULT_HOST) -> bool:
-    """Whether a new socket can bind ``host:port`` right now (used to check a clean shutdown)."""
+    """Whether a new socket can bind ``host:port`` right now (used to check a clean shutdown).
+
+    Taught in: notebooks/06_deployment.ipynb
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -552,7 +565,10 @@ def port_is_free(port: int, host: str = DEFAULT_HOST) -> bool:
 # --------------------------------------------------------------------------- a client
 def post_bytes(url: str, body: bytes, content_type: str = "application/json", timeout: float = 10.0,
                headers: dict | None = None) -> tuple[int, dict]:
-    """POST raw bytes; return ``(status, decoded JSON body)`` for any status, 2xx or not."""
+    """POST raw bytes; return ``(status, decoded JSON body)`` for any status, 2xx or not.
+
+    Taught in: notebooks/06_deployment.ipynb
+    """
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": content_type, **(headers or {})})
     try:
@@ -571,6 +587,8 @@ def post_json(url: str, payload: Any, timeout: float = 10.0) -> tuple[int, dict]
     """POST ``payload`` as JSON; return ``(status, decoded JSON body)``.
 
     NumPy arrays inside ``payload`` are sent as nested lists.
+
+    Taught in: notebooks/06_deployment.ipynb
     """
     body = json.dumps(payload, default=_to_jsonable).encode("utf-8")
     return post_bytes(url, body, timeout=timeout)
@@ -580,6 +598,8 @@ def predict_over_http(url: str, instances, timeout: float = 10.0) -> np.ndarray:
     """Send ``instances`` to ``url`` (the server's base URL or its ``/predict``) and return the predictions.
 
     Raises ``RuntimeError`` with the server's message when the answer is not 200.
+
+    Taught in: notebooks/06_deployment.ipynb
     """
     target = url if url.rstrip("/").endswith(PREDICT_PATH) else url.rstrip("/") + PREDICT_PATH
     status, body = post_json(target, {"instances": np.asarray(instances).tolist()}, timeout=timeout)
@@ -589,7 +609,10 @@ def predict_over_http(url: str, instances, timeout: float = 10.0) -> np.ndarray:
 
 
 def get_json(url: str, timeout: float = 10.0) -> tuple[int, dict]:
-    """GET ``url``; return ``(status, decoded JSON body)``."""
+    """GET ``url``; return ``(status, decoded JSON body)``.
+
+    Taught in: notebooks/06_deployment.ipynb
+    """
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -625,7 +648,10 @@ def _to_jsonable(value):
 
 
 def time_requests(call: Callable[[], Any], n: int, warmup: int = 3) -> np.ndarray:
-    """Run ``call()`` ``warmup`` times untimed, then ``n`` times; return the ``n`` durations in seconds."""
+    """Run ``call()`` ``warmup`` times untimed, then ``n`` times; return the ``n`` durations in seconds.
+
+    Taught in: notebooks/06_deployment.ipynb
+    """
     check_int("n", n, low=1)
     check_int("warmup", warmup, low=0)
     for _ in range(warmup):
@@ -649,7 +675,10 @@ def save_throughput_note(requests_per_s: float, *, usd_per_hour: float, price_so
     """Write the measured single-image throughput and the instance price it was priced at.
 
     Chapter 09 reads it with :func:`read_throughput_note` to price its own model's requests on
-    a measured figure instead of an assumed one."""
+    a measured figure instead of an assumed one.
+
+    Taught in: notebooks/06_deployment.ipynb
+    """
     check_real("requests_per_s", requests_per_s, low=0, include_boundaries="right", finite=True,
                hint="a measured throughput")
     if not math.isfinite(usd_per_hour) or usd_per_hour < 0:
@@ -669,7 +698,10 @@ def read_throughput_note(path: str | Path = THROUGHPUT_NOTE_FILE) -> tuple[dict 
     """``(note, description)`` from chapter 06's throughput note, or ``(None, why not)``.
 
     Never raises for a missing or damaged file: a worksheet falls back to its stated assumption
-    and prints the reason."""
+    and prints the reason.
+
+    Taught in: notebooks/09_unit_economics.ipynb
+    """
     path = Path(path)
     if not path.is_file():
         return None, f"no {path.name} in {path.parent.resolve()} (run chapter 06 in this folder to measure it)"

@@ -26,7 +26,10 @@ class RunRecord:
 
 
 def timed_fit(model, x, y, data_source: str = "unknown", **fit_kwargs):
-    """``model.fit(x, y, **fit_kwargs)`` timed; returns ``(history, RunRecord)``."""
+    """``model.fit(x, y, **fit_kwargs)`` timed; returns ``(history, RunRecord)``.
+
+    Taught in: notebooks/03_mnist_cnn.ipynb
+    """
     import keras
 
     from .env import detect_accelerator

@@ -1,14 +1,18 @@
-"""Unit tests for course_utils.recsys against hand-computed cases."""
+"""Unit tests for course_utils.recsys, and for chapter 07's own ranking metrics and A/B test
+(defined in the notebook, loaded from its cells), against hand-computed cases."""
 
 import math
 
 import numpy as np
 import pytest
+from lesson_code import lesson_functions
 
 from course_utils import recsys
-from course_utils.recsys import (LOG_COLUMNS, UserSimulator, gini, mean_ranking_metrics, ndcg_at_k,
-                                 precision_at_k, pseudonymise, recall_at_k, sample_size_per_group,
-                                 top_k_unseen, two_proportion_test)
+from course_utils.recsys import LOG_COLUMNS, UserSimulator, gini, pseudonymise, sample_size_per_group, top_k_unseen
+
+precision_at_k, recall_at_k, ndcg_at_k, mean_ranking_metrics, two_proportion_test = lesson_functions(
+    "07_users_personalisation.ipynb", "precision_at_k", "recall_at_k", "ndcg_at_k", "mean_ranking_metrics",
+    "two_proportion_test").values()
 
 
 def test_ranking_metrics_hand_computed():
@@ -91,7 +95,8 @@ def test_pseudonymise_is_keyed_and_stable():
     out = pseudonymise(ids, salt)
     assert out[0] == out[2] and out[0] != out[1]
     assert pseudonymise(ids, salt + "x")[0] != out[0]
-    import hashlib, hmac
+    import hashlib
+    import hmac
     assert out[0] == hmac.new(salt.encode(), b"acct-1", hashlib.sha256).hexdigest()[:16]
     with pytest.raises(ValueError, match="salt"):
         pseudonymise(ids, "short")
@@ -164,7 +169,7 @@ def test_ranking_metrics_equal_sklearn(seed):
     for k in (1, 3, 5, 10):
         flagged = np.zeros(n_items, dtype=int)
         flagged[recommended[:k]] = 1
-        assert recsys.ndcg_at_k(recommended, relevant, k) == pytest.approx(
+        assert ndcg_at_k(recommended, relevant, k) == pytest.approx(
             ndcg_score(truth[None], scores[None], k=k), abs=1e-12)
-        assert recsys.precision_at_k(recommended, relevant, k) == pytest.approx(precision_score(truth, flagged))
-        assert recsys.recall_at_k(recommended, relevant, k) == pytest.approx(recall_score(truth, flagged))
+        assert precision_at_k(recommended, relevant, k) == pytest.approx(precision_score(truth, flagged))
+        assert recall_at_k(recommended, relevant, k) == pytest.approx(recall_score(truth, flagged))

@@ -42,6 +42,8 @@ def energy_kwh(gpu_hours, gpu_watts, pue=1.0):
     (GPU, TPU, CPU socket) as long as ``gpu_watts`` is its average power draw in watts.
     ``pue`` >= 1 adds the data centre's cooling and power-conversion overhead (1.0 = none counted).
 
+    Taught in: notebooks/13_green_ai.ipynb
+
     >>> energy_kwh(1000, 400, 1.0)
     400.0
     >>> energy_kwh([10, 20], 500, 1.2).tolist()
@@ -59,6 +61,8 @@ def emissions_kg(energy_kwh, grid_gco2_per_kwh):
     ``grid_gco2_per_kwh`` is the carbon intensity of the electricity in grams per kWh
     (world average about 480, France about 55). A value between 0 and 1 is almost certainly
     kg/kWh by mistake, and is rejected with a hint.
+
+    Taught in: notebooks/13_green_ai.ipynb
 
     >>> emissions_kg(1000, 500)
     500.0
@@ -79,6 +83,8 @@ def emissions_kg(energy_kwh, grid_gco2_per_kwh):
 def inference_energy_kwh(queries, wh_per_query):
     """Energy of serving ``queries`` requests at ``wh_per_query`` watt-hours each, in kWh.
 
+    Taught in: notebooks/13_green_ai.ipynb
+
     >>> inference_energy_kwh(1_000_000, 0.3)
     300.0
     """
@@ -89,6 +95,8 @@ def inference_energy_kwh(queries, wh_per_query):
 
 def relative_difference(estimate, published):
     """``(estimate - published) / published``: how far a recomputed figure is from the published one.
+
+    Taught in: notebooks/13_green_ai.ipynb
 
     >>> relative_difference(110, 100)
     0.1
@@ -103,6 +111,8 @@ def pareto_front(cost, benefit):
 
     A point is on the front when no other point has lower-or-equal cost and higher-or-equal
     benefit with at least one strictly better (e.g. cost = training energy, benefit = accuracy).
+
+    Taught in: notebooks/13_green_ai.ipynb
 
     >>> pareto_front([1, 2, 3, 2.5], [0.90, 0.95, 0.96, 0.94]).tolist()
     [True, True, True, False]

@@ -34,6 +34,8 @@ def compute_flops(params, tokens):
     ``params`` (N) is the number of parameters, ``tokens`` (D) the number of training tokens;
     2·N·D for the forward pass and 4·N·D for the backward pass.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> compute_flops(1e9, 20e9)
     1.2e+20
     """
@@ -47,6 +49,8 @@ def gpu_hours(flops, peak_flops_per_s, utilization):
 
     ``utilization`` is a fraction in (0, 1]; real large runs reach roughly 0.3-0.5.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> round(gpu_hours(3.14e23, 312e12, 0.4))   # GPT-3 on A100s (bf16 dense peak) at 40 % MFU
     698896
     """
@@ -58,6 +62,8 @@ def gpu_hours(flops, peak_flops_per_s, utilization):
 
 def training_cost_usd(gpu_hours, usd_per_gpu_hour):
     """Rental cost of a run: GPU-hours times the hourly price of one accelerator.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> training_cost_usd(2.788e6, 2.0)   # DeepSeek-V3's final run as reported (H800 at 2 USD/h)
     5576000.0
@@ -89,6 +95,8 @@ def ownership_cost_per_gpu_hour(
     is spread over the hours the card actually works in its lifetime
     (``lifetime_years`` × 8760 × ``utilization``); electricity is paid only while it works.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> round(ownership_cost_per_gpu_hour(30_000, utilization=1.0, lifetime_years=4, power_kw=0.7,
     ...                                   electricity_usd_per_kwh=0.1, pue=1.2), 3)
     0.94
@@ -116,6 +124,8 @@ def rent_vs_buy_breakeven_utilization(
     Solves ``ownership_cost_per_gpu_hour(u) == rental_usd_per_hour`` for ``u``. A result above 1
     means buying never pays within the lifetime; ``inf`` means the rental price does not even
     cover the electricity.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> round(rent_vs_buy_breakeven_utilization(30_000, 2.0, lifetime_years=4), 3)
     0.447

@@ -43,6 +43,8 @@ def runway_months(cash, monthly_burn):
 
     A burn of zero or less (the company is not losing money) gives ``inf``.
 
+    Taught in: notebooks/10_funding_runway.ipynb
+
     >>> runway_months(500_000, 0)
     inf
     """
@@ -74,6 +76,8 @@ def post_money_ownership(pre_ownership: Mapping[str, float], investment, pre_mon
 
     ``investor`` must be a new key (an existing holder buying more is a separate line, e.g.
     ``"seed_fund_series_a"``).
+
+    Taught in: solutions/10_funding_runway.ipynb
 
     >>> after = post_money_ownership({"ana": 0.6, "ben": 0.4}, investment=1e6, pre_money=4e6, investor="vc")
     >>> {holder: round(share, 6) for holder, share in after.items()}
@@ -107,6 +111,8 @@ def safe_conversion_ownership(investment, post_money_cap, round_pre_money=None, 
     the price and the round creates a pool, the SAFE holder's share here is slightly too small.
     When the cap binds (the usual case, and the course's defaults) the two agree.
 
+    Taught in: notebooks/10_funding_runway.ipynb
+
     >>> round(safe_conversion_ownership(500_000, post_money_cap=5e6), 3)
     0.1
     >>> round(safe_conversion_ownership(500_000, 10e6, round_pre_money=8e6, discount=0.2), 4)
@@ -132,7 +138,10 @@ def safe_conversion_ownership(investment, post_money_cap, round_pre_money=None, 
 
 @dataclass(frozen=True)
 class Safe:
-    """A post-money SAFE that converts at the next priced round."""
+    """A post-money SAFE that converts at the next priced round.
+
+    Taught in: notebooks/10_funding_runway.ipynb
+    """
 
     holder: str
     investment: float
@@ -147,6 +156,8 @@ class PricedRound:
     ``option_pool_post`` is the pool's target share *after* the round; investors usually ask
     for it to be created before their money comes in (the "option pool shuffle"), so the
     top-up dilutes only the existing holders.
+
+    Taught in: notebooks/10_funding_runway.ipynb
     """
 
     name: str
@@ -160,6 +171,8 @@ class PricedRound:
 def apply_round(ownership: Mapping[str, float], round_: PricedRound) -> dict:
     """Ownership after one :class:`PricedRound`. Order: SAFEs convert, the pool is topped up,
     then the new money comes in.
+
+    Taught in: solutions/10_funding_runway.ipynb
 
     >>> after = apply_round({"founders": 1.0}, PricedRound("Seed", 2e6, 8e6, "seed_vc", option_pool_post=0.10))
     >>> {k: round(v, 3) for k, v in after.items()}
@@ -205,6 +218,8 @@ def cap_table_over_rounds(founders: Mapping[str, float], rounds: Sequence[Priced
     """Ownership after each round: one row per stage (``"Founding"`` first), one column per holder.
 
     Every row sums to 1; holders that do not exist yet have 0.
+
+    Taught in: notebooks/10_funding_runway.ipynb
 
     >>> table = cap_table_over_rounds({"ana": 0.5, "ben": 0.5},
     ...     [PricedRound("Seed", 2e6, 8e6, "seed_vc"), PricedRound("Series A", 10e6, 30e6, "a_vc")])
@@ -271,6 +286,8 @@ def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, r
     ``profitable_month`` is the first month whose revenue covers all costs (``inf`` if none
     within ``months``); a path is *default alive* when that month comes before its cash ends.
 
+    Taught in: notebooks/10_funding_runway.ipynb
+
     >>> sim = simulate_runway(1.05e6, 100_000, 0, 0.0, 0.0, months=24, n_paths=10)
     >>> float(sim.runway_months[0])
     10.5
@@ -327,6 +344,8 @@ def exit_waterfall(exit_value, ownership: Mapping[str, float], preferences: Mapp
     (stacked) preferences are not modelled.
     Returns one row per holder with ``ownership``, ``preference``, ``converts`` and ``payout``;
     payouts sum to ``exit_value``.
+
+    Taught in: notebooks/10_funding_runway.ipynb
 
     >>> w = exit_waterfall(10e6, {"founders": 0.7, "vc": 0.3}, {"vc": 5e6})
     >>> w["payout"].to_dict()   # the VC's 5M preference beats 30 % of 10M
@@ -396,6 +415,8 @@ def cancel_unissued_options(ownership: Mapping[str, float], granted_fraction, po
     becomes the holder ``employees`` (common stock; the exercise price is ignored). The rest
     of the pool is cancelled, which raises every other holder's share in proportion.
 
+    Taught in: notebooks/10_funding_runway.ipynb
+
     >>> after = cancel_unissued_options({"founders": 0.6, "vc": 0.3, "option_pool": 0.1}, granted_fraction=0.5)
     >>> {holder: round(share, 4) for holder, share in after.items()}
     {'founders': 0.6316, 'vc': 0.3158, 'employees': 0.0526}
@@ -420,6 +441,8 @@ def loan_monthly_payment(principal, annual_rate, months):
     """Monthly payment of a fully amortising loan (the annuity formula).
 
     payment = P r / (1 - (1 + r)^-n) with r = annual_rate / 12; a zero rate gives P / n.
+
+    Taught in: notebooks/10_funding_runway.ipynb
 
     >>> round(loan_monthly_payment(100_000, 0.06, 36), 2)
     3042.19

@@ -50,6 +50,8 @@ def channel_economics(channels, revenue_per_customer_month, gross_margin, monthl
     (Skok's rules of thumb: 3 and 12). A last row, ``"blended"``, is the whole mix: total spend /
     total new customers, which is what a plan's single CAC hides.
 
+    Taught in: notebooks/11_market_strategy.ipynb
+
     >>> table = channel_economics(pd.DataFrame({"spend_usd_per_month": [9000, 1000],
     ...     "new_customers_per_month": [1, 1]}, index=["sales", "content"]), 600, 0.9, 0.03)
     >>> table["cac_usd"].to_dict(), table["passes"].to_dict()
@@ -109,6 +111,8 @@ class MarketSize:
 def check_market_order(tam, sam, som) -> MarketSize:
     """Raise ``ValueError`` unless 0 <= SOM <= SAM <= TAM (element-wise); return the MarketSize.
 
+    Taught in: notebooks/11_market_strategy.ipynb
+
     >>> check_market_order(100, 40, 5).som
     5.0
     >>> check_market_order(100, 140, 5)
@@ -139,6 +143,8 @@ def tam_sam_som_top_down(tam, serviceable_share, obtainable_share) -> MarketSize
     language); ``obtainable_share`` the part of that SAM you can realistically win in the
     plan's horizon. Both in [0, 1].
 
+    Taught in: notebooks/11_market_strategy.ipynb
+
     >>> tam_sam_som_top_down(500.0, 0.5, 0.1)
     MarketSize(tam=500.0, sam=250.0, som=25.0)
     """
@@ -154,6 +160,8 @@ def tam_sam_som_bottom_up(total_customers, serviceable_customers, obtainable_cus
     """Bottom-up sizing: count customers at each level and multiply by the yearly revenue of one.
 
     The counts must satisfy total >= serviceable >= obtainable (checked, with the names).
+
+    Taught in: notebooks/11_market_strategy.ipynb
 
     >>> tam_sam_som_bottom_up(1_000_000, 200_000, 5_000, annual_revenue_per_customer=120)
     MarketSize(tam=120000000.0, sam=24000000.0, som=600000.0)
@@ -191,6 +199,8 @@ def weighted_scores(scores: pd.DataFrame, weights, scale=(1, 5)) -> pd.Series:
     sum to 1, so ``{"market": 2, "data": 1}`` means "market counts twice as much as data".
     Every score must lie within ``scale`` (inclusive). Criteria where *lower is better* (e.g.
     regulatory burden) should be entered already reversed (5 = light regulation).
+
+    Taught in: notebooks/11_market_strategy.ipynb
 
     >>> table = pd.DataFrame({"market": [5, 2], "data": [1, 4]}, index=["A", "B"])
     >>> weighted_scores(table, {"market": 3, "data": 1}).round(2).to_dict()
@@ -233,6 +243,8 @@ def bass_cumulative(t, p, q, m=1.0):
     ``p`` in (0, 1] (innovation), ``q`` in [0, 10] (imitation), ``m`` > 0 (market potential;
     ``m=1`` gives the adopted fraction).
 
+    Taught in: notebooks/11_market_strategy.ipynb
+
     >>> round(bass_cumulative(0, 0.03, 0.4, 100), 6)
     0.0
     >>> round(float(bass_cumulative(1000, 0.03, 0.4, 100)), 6)
@@ -248,6 +260,8 @@ def bass_cumulative(t, p, q, m=1.0):
 def bass_adoptions(t, p, q, m=1.0):
     """New adopters per unit time at ``t`` (the derivative of :func:`bass_cumulative`).
 
+    Taught in: notebooks/11_market_strategy.ipynb
+
     >>> round(bass_adoptions(0, 0.03, 0.4, 100), 6)  # at t=0 only innovators adopt: p * m
     3.0
     """
@@ -260,6 +274,8 @@ def bass_adoptions(t, p, q, m=1.0):
 
 def bass_peak_time(p, q) -> float:
     """Time at which new adoptions peak: ``ln(q/p) / (p+q)``, or 0 when ``q <= p`` (no hump).
+
+    Taught in: notebooks/11_market_strategy.ipynb
 
     >>> round(bass_peak_time(0.03, 0.38), 2)
     6.19
@@ -299,6 +315,8 @@ def fit_bass(t, cumulative_adopters, m_bounds=None) -> BassFit:
     (non-decreasing). ``m_bounds`` = (low, high) limits the market potential; by default from the
     last observation to 100 times it. At least 4 points are needed for 3 parameters. Before the
     inflection point the data say little about ``m``: look at ``m_se``.
+
+    Taught in: notebooks/11_market_strategy.ipynb
 
     >>> times = np.arange(0, 12)
     >>> fit = fit_bass(times, bass_cumulative(times, 0.02, 0.5, 1000))

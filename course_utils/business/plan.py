@@ -35,7 +35,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DigitReadingBusiness:
-    """Price, volume, costs and customer flow of the digit-field reading service (per month, USD)."""
+    """Price, volume, costs and customer flow of the digit-field reading service (per month, USD).
+
+    Taught in: solutions/14_capstone_plan.ipynb
+    """
 
     price_usd_per_1k_fields: float = 4.00
     fields_per_customer_month: float = 150_000  # a mid-size logistics customer
@@ -126,6 +129,8 @@ def field_outcomes(digit_probabilities, digit_labels, digits_per_field, confiden
     ``confidence_threshold`` go to a person, who is wrong on ``reviewer_error_rate`` of them.
     Digits left over after the last whole field are ignored.
 
+    Taught in: notebooks/14_capstone_plan.ipynb
+
     >>> probs = np.array([[0.99, 0.01], [0.98, 0.02], [0.6, 0.4], [0.99, 0.01]])
     >>> out = field_outcomes(probs, [0, 0, 1, 0], 2, 0.9, 0.1)
     >>> out.field_accuracy, out.review_share, round(out.delivered_accuracy, 3)
@@ -187,6 +192,8 @@ def project_plan(business: DigitReadingBusiness, gross_margin, horizon_months=48
     Cash is allowed to go below zero so the chart shows how far the plan is from funded; the
     runway is the first month it does.
 
+    Taught in: notebooks/14_capstone_plan.ipynb
+
     >>> plan = project_plan(DigitReadingBusiness(cac_usd=0, team_and_overhead_usd_per_month=0), 0.9, 12)
     >>> plan.profitable_from_month, plan.runway_months
     (1, inf)
@@ -245,6 +252,8 @@ def go_no_go(plan: PlanProjection, *, delivered_accuracy, min_delivered_accuracy
     if profitability slips the founders still have time to raise (a round takes months: chapter
     10). A plan that never covers its spend within the horizon fails it, however good its ratios
     look; so does one whose cash goes below zero on the way.
+
+    Taught in: notebooks/14_capstone_plan.ipynb
 
     >>> plan = project_plan(DIGIT_READING, gross_margin=0.95)
     >>> go_no_go(plan, delivered_accuracy=0.99, min_delivered_accuracy=0.97, gross_margin=0.95,

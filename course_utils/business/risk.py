@@ -38,6 +38,8 @@ RISK_CATEGORIES = ("technical", "data", "market", "financial", "legal/ethical")
 def risk_score(probability, impact, impact_scale=5):
     """Expected severity ``probability x impact``: probability in [0, 1], impact in [1, impact_scale].
 
+    Taught in: notebooks/12_risk_bubble.ipynb
+
     >>> risk_score([0.1, 0.5], [5, 2]).tolist()
     [0.5, 1.0]
     """
@@ -68,6 +70,8 @@ def score_risk_register(register: pd.DataFrame, impact_scale=5, thresholds=(1.0,
     """Add ``score`` and ``level`` columns to a register with ``risk``, ``category``,
     ``probability`` and ``impact`` columns; sorted from the highest score down.
 
+    Taught in: notebooks/12_risk_bubble.ipynb
+
     >>> table = pd.DataFrame({"risk": ["GPU price rise", "data leak"], "category": ["financial", "data"],
     ...                       "probability": [0.5, 0.1], "impact": [3, 5]})
     >>> score_risk_register(table)[["risk", "score", "level"]].values.tolist()
@@ -94,6 +98,8 @@ def risks_without_owner(scored: pd.DataFrame, levels=("high", "medium")) -> list
 
     ``scored`` is the output of :func:`score_risk_register`, with ``owner`` and ``mitigation``
     columns.
+
+    Taught in: notebooks/12_risk_bubble.ipynb
 
     >>> table = score_risk_register(pd.DataFrame({
     ...     "risk": ["data leak", "GPU price rise", "typo in docs"], "category": ["data", "financial", "technical"],
@@ -167,6 +173,8 @@ def simulate_npv(
     floored at zero because the owners can close a business that keeps losing money. Without it
     everything after the last year is worth nothing, which biases a young company's NPV down.
 
+    Taught in: notebooks/12_risk_bubble.ipynb
+
     >>> npvs = simulate_npv(1000, 5, 1e6, 5e5, 0.3, 0.2, 0.6, 2e5, 0.12, seed=1)
     >>> npvs.shape
     (1000,)
@@ -197,6 +205,8 @@ def simulate_npv(
 def probability_of_loss(npvs, confidence=0.95):
     """Share of simulated NPVs below zero, with a Wilson score interval: ``(p, low, high)``.
 
+    Taught in: notebooks/12_risk_bubble.ipynb
+
     >>> probability_of_loss([-1, 2, 3, -4])[0]
     0.5
     """
@@ -223,6 +233,8 @@ def required_ai_revenue(gpu_revenue_run_rate, gpu_share_of_datacenter_cost=0.5, 
     GPU spending is only part of a data centre's cost (energy, buildings, networking), so total
     cost = GPU spend / ``gpu_share_of_datacenter_cost``; whoever sells the AI service needs a
     gross margin, so revenue = cost / (1 - ``end_user_gross_margin``).
+
+    Taught in: notebooks/12_risk_bubble.ipynb
 
     >>> required_ai_revenue(150e9) / 1e9  # Cahn, June 2024: $150B run-rate -> $600B
     600.0
@@ -269,6 +281,8 @@ def fit_price_deflation(dates, prices, confidence=0.95) -> PriceDeflationFit:
 
     Ordinary least squares of log10(price) on time in years; the interval on the slope uses the
     t distribution with n - 2 degrees of freedom. Prices must be > 0.
+
+    Taught in: notebooks/12_risk_bubble.ipynb
 
     >>> dates = ["2021-01-01", "2022-01-01", "2023-01-01", "2024-01-01"]
     >>> fit = fit_price_deflation(dates, [100, 10, 1, 0.1])

@@ -41,6 +41,8 @@ __all__ = [
 def gross_margin(revenue, cost_of_revenue):
     """(revenue - cost of revenue) / revenue. Revenue must be > 0; the result can be negative.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> round(gross_margin(562_027, 87_072), 4)   # DeepSeek's theoretical serving day (USD)
     0.8451
     """
@@ -54,6 +56,8 @@ def break_even_units(fixed_costs, price, unit_cost):
 
     When the price does not exceed the unit cost every sale loses money, so no volume breaks
     even: the result is ``inf`` (element-wise), so a worksheet shows "never" instead of crashing.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> break_even_units(fixed_costs=50_000, price=20.0, unit_cost=4.0)
     3125.0
@@ -83,6 +87,8 @@ def ltv(arpu, gross_margin, monthly_churn):
     cost exceeds twice its price has a margin below -1; its LTV is a loss, not an error);
     ``monthly_churn`` a fraction in (0, 1]. This is the simple undiscounted form (Skok, "SaaS Metrics 2.0").
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> ltv(10.0, 0.5, 0.1)
     50.0
     """
@@ -97,6 +103,8 @@ def cac_payback_months(cac, arpu, gross_margin):
 
     cac / (arpu x gross_margin). When a customer brings no gross profit (margin <= 0 or ARPU 0)
     the CAC is never earned back: the result is ``inf``, element-wise.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> cac_payback_months(cac=240.0, arpu=20.0, gross_margin=0.6)
     20.0
@@ -154,6 +162,8 @@ def prompt_answer_cost_per_request(prompt_tokens, answer_tokens, prefill_tokens_
     currency of ``usd_per_gpu_hour``; their sum is the request's cost. With equal rates it is
     :func:`inference_cost_per_request` of the total tokens.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> prompt, answer = prompt_answer_cost_per_request(2500, 500, 73_700, 14_800, 2.0, gpus=8)
     >>> round(prompt * 1e6, 1), round(answer * 1e6, 1)   # millionths of a USD, DeepSeek node rates
     (150.8, 150.2)
@@ -171,6 +181,8 @@ def cost_per_request(requests_per_second, usd_per_hour, utilization=1.0):
     ``usd_per_hour`` is what the server (CPU or GPU machine) costs per hour; ``utilization`` in
     (0, 1] is the busy share of the hours you pay for.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> round(cost_per_request(100, 3.6, utilization=0.5), 6)   # 3.6 USD/h, 100 req/s, busy half the time
     2e-05
     """
@@ -185,6 +197,8 @@ def serving_cost_usd(average_nodes, gpus_per_node, usd_per_gpu_hour, hours=24.0,
 
     ``average_nodes`` is the average number of nodes *busy* serving; ``utilization`` (0, 1] is the
     busy share of the nodes you pay for, so paid nodes = ``average_nodes / utilization``.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> serving_cost_usd(226.75, 8, 2.0)   # DeepSeek V3/R1, 2025-02-27/28
     87072.0
@@ -205,6 +219,8 @@ def token_revenue_usd(input_tokens, cache_hit_share, output_tokens,
     is the share of all tokens that is actually paid for at these prices (free app traffic,
     discounts and cheaper models lower it).
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> round(token_revenue_usd(608e9, 342 / 608, 168e9, 0.14, 0.55, 2.19))
     562100
     """
@@ -224,6 +240,8 @@ def token_revenue_usd(input_tokens, cache_hit_share, output_tokens,
 def cost_profit_margin(revenue, cost):
     """Profit as a share of *cost*, (revenue - cost) / cost: the "cost-profit margin" DeepSeek
     reported (545 %). Not the same as gross margin, which divides by revenue.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> round(cost_profit_margin(562_027, 87_072), 3)
     5.455
@@ -253,6 +271,8 @@ def pricing_model_comparison(
 
     The model serves every request in all four, so the AI cost is the same; only revenue and
     the people cost differ.
+
+    Taught in: notebooks/09_unit_economics.ipynb
 
     >>> table = pricing_model_comparison(1000, 100, 0.01, 20, 0.05, 200, 120, 400, 0.1)
     >>> table["gross_margin"].round(3).to_dict()
@@ -294,6 +314,8 @@ def tornado_table(model: Callable[..., float], base: Mapping[str, float],
     ``output_low``, ``output_high`` and ``swing`` (= |output_high - output_low|). The base
     output is in ``table.attrs["base_output"]``.
 
+    Taught in: notebooks/09_unit_economics.ipynb
+
     >>> t = tornado_table(lambda price, cost: price - cost, {"price": 10, "cost": 4},
     ...                   {"price": (8, 12), "cost": (3, 5)})
     >>> t["swing"].to_dict()
@@ -328,6 +350,8 @@ def plot_tornado(table: pd.DataFrame, title: str, output_label: str, ax=None):
 
     Bars start at the base output and reach the output at the input's low (blue) and high
     (orange) values; the input's range is written beside each bar.
+
+    Taught in: notebooks/09_unit_economics.ipynb
     """
     import matplotlib.pyplot as plt
 
