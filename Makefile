@@ -8,7 +8,7 @@ OUT    ?= build
 SMOKE  ?=
 RUN_FLAGS := $(if $(SMOKE),--smoke,)
 
-.PHONY: course test test-colab test-student test-browser lab lint exercises site test-site clean
+.PHONY: course test test-fast test-colab test-student test-browser lab lint exercises site test-site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(VENV)/.installed-dev
 	$(BIN)/course lint
 	$(BIN)/course build-exercises --check
 	$(BIN)/python -m pytest
+
+# The fast tier, for the edit-test loop: unit tests and doctests of the package, no notebooks, no
+# test marked slow (training, kernels, grading runs); under a minute on 2 cores. `make test` stays
+# the full suite that CI runs.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -p no:cacheprovider -q -m "not slow" --timeout=120 course_utils tests
 
 # A second venv with only what a student installs (`pip install -e ".[lab]"`): every exercise
 # master (solutions, visible checks, hidden tests) must run in it.

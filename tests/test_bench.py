@@ -84,6 +84,7 @@ def test_bad_test_file_exits_2_before_training(tmp_path):
     assert "training" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_tiny_mnist_bench_with_test_file_reports_json(tmp_path):
     """One epoch on 128 bundled digits, evaluated on a file whose labels are all 7: the file, and
     only the file, is what gets evaluated."""
@@ -106,6 +107,7 @@ def test_tiny_mnist_bench_with_test_file_reports_json(tmp_path):
     assert round(report["test_accuracy"] * len(sevens)) == round(report["test_accuracy"] * len(sevens), 6)
 
 
+@pytest.mark.slow
 def test_offline_mnist_with_test_file_trains_on_all_5000_bundled_digits(tmp_path):
     import argparse
 

@@ -188,6 +188,7 @@ def test_cifar_offline_is_synthetic_and_labelled(cache):
     assert "SYNTHETIC STAND-IN" in ds.banner()
 
 
+@pytest.mark.slow
 def test_synthetic_cifar_is_seeded_and_learnable():
     a = data.synthetic_cifar10(600, 200, seed=5)
     b = data.synthetic_cifar10(600, 200, seed=5)

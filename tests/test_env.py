@@ -42,6 +42,7 @@ def test_detect_platform(monkeypatch):
     assert env.detect_platform() == "colab"
 
 
+@pytest.mark.slow
 def test_set_seed_makes_python_numpy_and_keras_repeat():
     import keras
 

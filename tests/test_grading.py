@@ -66,88 +66,122 @@ RIGGED = "class Rigged:\n    def __eq__(self, other):\n        return True\n    
 
 
 # ----------------------------------------------------------------------------------- the corpus
+# The case table: submission file -> (expected status, expected score out of 10). Static, so
+# collecting the tests builds nothing; build_corpus writes the files when the (slow) run needs them.
+CASES = {
+    "correct.ipynb": ("ok", 10),
+    "untouched_exercise.ipynb": ("error", 0),
+    "not_json.ipynb": ("invalid", 0),
+    "essay.docx": ("invalid", 0),
+    "json_not_notebook.ipynb": ("invalid", 0),
+    "other_assignment.ipynb": ("invalid", 0),
+    "edited_tests_wrong_q1.ipynb": ("ok", 8),
+    "deleted_tests_wrong_q2.ipynb": ("ok", 8),
+    "duplicated_tests.ipynb": ("ok", 10),
+    "monkeypatch_numpy_wrong_q2.ipynb": ("ok", 8),
+    "input_transformer_wrong_q4.ipynb": ("ok", 8),
+    "fake_printout_wrong_q1.ipynb": ("ok", 8),
+    "rigged_eq.ipynb": ("ok", 5),
+    "rigged_int_subclass.ipynb": ("ok", 7),
+    "rigged_array_subclass.ipynb": ("ok", 8),
+    "function_returns_rigged.ipynb": ("ok", 7),
+    "function_patches_numpy_in_host.ipynb": ("ok", 7),
+    "reads_the_master.ipynb": ("error" if BWRAP_WORKS else "ok", 7 if BWRAP_WORKS else 10),
+    "os_exit_in_q3.ipynb": ("crashed", 5),
+    "sys_exit_0.ipynb": ("error", 10),
+    "asks_input.ipynb": ("error", 10),
+    "warnings_on_stderr.ipynb": ("ok", 10),
+    "output_flood.ipynb": ("ok", 10),
+    "infinite_loop_ignoring_sigint.ipynb": ("timeout", 5),
+    "function_never_returns.ipynb": ("ok", 7),
+    "memory_hog.ipynb": ("crashed", 5),
+    "writes_outside_workdir.ipynb": ("ok", 10),
+}
+
+
 def build_corpus(folder: Path, sentinels: dict) -> dict:
-    """Write every case into ``folder``; returns {file name: (expected status, expected score)}."""
+    """Write every case of :data:`CASES` into ``folder``; returns {file name: (expected status, expected score)}."""
     cases: dict[str, tuple] = {}
 
-    def add(name, nb_or_bytes, status, score):
+    def add(name, nb_or_bytes):
+        assert name in CASES, f"{name} is not in the case table CASES"
         path = folder / name
         if isinstance(nb_or_bytes, bytes):
             path.write_bytes(nb_or_bytes)
         else:
             nbformat.write(nb_or_bytes, path)
-        cases[name] = (status, score)
+        cases[name] = CASES[name]
 
-    add("correct.ipynb", master_nb(), "ok", 10)
-    add("untouched_exercise.ipynb", nbformat.read(TOY_EXERCISE, as_version=4), "error", 0)
-    add("not_json.ipynb", b"this is not JSON {", "invalid", 0)
-    add("essay.docx", b"PK\x03\x04 binary junk", "invalid", 0)
-    add("json_not_notebook.ipynb", json.dumps({"hello": "world"}).encode(), "invalid", 0)
+    add("correct.ipynb", master_nb())
+    add("untouched_exercise.ipynb", nbformat.read(TOY_EXERCISE, as_version=4))
+    add("not_json.ipynb", b"this is not JSON {")
+    add("essay.docx", b"PK\x03\x04 binary junk")
+    add("json_not_notebook.ipynb", json.dumps({"hello": "world"}).encode())
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("q1_param_count = 1234")])
     other.cells[0].metadata["course"] = {"answer": ["q1_param_count"]}
-    add("other_assignment.ipynb", other, "invalid", 0)
+    add("other_assignment.ipynb", other)
 
     # tests edited, deleted, duplicated, points changed: the tests come from the master anyway
     nb = with_answers(q1="q1_total = 5051")
     for cell in graded_cells(nb):
         cell.source = "pass"
         cell.metadata["course"]["points"] = 100
-    add("edited_tests_wrong_q1.ipynb", nb, "ok", 8)
+    add("edited_tests_wrong_q1.ipynb", nb)
     nb = with_answers(q2="import numpy as np\nq2_squares = np.arange(5)")
     nb.cells = [c for c in nb.cells if not markers.is_test_cell(c)]
-    add("deleted_tests_wrong_q2.ipynb", nb, "ok", 8)
+    add("deleted_tests_wrong_q2.ipynb", nb)
     nb = master_nb()
     for cell in graded_cells(nb)[:2]:
         for copy_number in range(3):
             duplicate = copy.deepcopy(cell)
             duplicate["id"] = f"{cell['id']}-copy{copy_number}"
             nb.cells.append(duplicate)
-    add("duplicated_tests.ipynb", nb, "ok", 10)
+    add("duplicated_tests.ipynb", nb)
 
     # rigging the checks
     add("monkeypatch_numpy_wrong_q2.ipynb", with_answers(q2=(
         "import numpy as np\nimport unittest\nnp.testing.assert_array_equal = lambda *a, **k: None\n"
         "np.testing.assert_allclose = lambda *a, **k: None\nnp.array_equal = lambda *a, **k: True\n"
-        "unittest.TestCase.assertEqual = lambda *a, **k: None\nq2_squares = np.zeros(5)")), "ok", 8)
+        "unittest.TestCase.assertEqual = lambda *a, **k: None\nq2_squares = np.zeros(5)")))
     add("input_transformer_wrong_q4.ipynb", with_answers(q4=(
         "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'] if any('assert' in l for l in lines) else lines)\n"
-        "q4_counts = {'to': 1}")), "ok", 8)
+        "q4_counts = {'to': 1}")))
     add("fake_printout_wrong_q1.ipynb", with_answers(q1=(
-        "print('All tests passed! q1: 3/3, q2: 2/2, q3: 3/3, q4: 2/2 -- score 10/10')\nq1_total = 1")), "ok", 8)
-    add("rigged_eq.ipynb", with_answers(q1=RIGGED + "q1_total = Rigged()", q4=RIGGED + "q4_counts = Rigged()"), "ok", 5)
+        "print('All tests passed! q1: 3/3, q2: 2/2, q3: 3/3, q4: 2/2 -- score 10/10')\nq1_total = 1")))
+    add("rigged_eq.ipynb", with_answers(q1=RIGGED + "q1_total = Rigged()", q4=RIGGED + "q4_counts = Rigged()"))
     add("rigged_int_subclass.ipynb", with_answers(q1=(
         "class Five(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n"
-        "q1_total = Five(1)")), "ok", 7)
+        "q1_total = Five(1)")))
     add("rigged_array_subclass.ipynb", with_answers(q2=(
         "import numpy as np\nclass Yes(np.ndarray):\n    def __eq__(self, other):\n        return np.ones(5, bool)\n"
-        "q2_squares = np.zeros(5).view(Yes)")), "ok", 8)
-    add("function_returns_rigged.ipynb", with_answers(q3=RIGGED + "def normalize(v):\n    return Rigged()"), "ok", 7)
+        "q2_squares = np.zeros(5).view(Yes)")))
+    add("function_returns_rigged.ipynb", with_answers(q3=RIGGED + "def normalize(v):\n    return Rigged()"))
     add("function_patches_numpy_in_host.ipynb", with_answers(q3=(
         "import numpy as np\nnp.testing.assert_allclose = lambda *a, **k: None\nnp.isclose = lambda *a, **k: True\n"
-        "def normalize(v):\n    return [0.0, 0.0]")), "ok", 7)
+        "def normalize(v):\n    return [0.0, 0.0]")))
     add("reads_the_master.ipynb", with_answers(q1=(
         f"import json\nmaster = json.load(open({str(TOY_MASTER.resolve())!r}))\n"
-        "exec(''.join(master['cells'][5]['source']))")), "error" if BWRAP_WORKS else "ok", 7 if BWRAP_WORKS else 10)
+        "exec(''.join(master['cells'][5]['source']))")))
 
     # the process misbehaves
-    add("os_exit_in_q3.ipynb", with_answers(q3="import os\nos._exit(1)"), "crashed", 5)
-    add("sys_exit_0.ipynb", insert_after(master_nb(), "q2", "import sys\nsys.exit(0)"), "error", 10)
-    add("asks_input.ipynb", insert_after(master_nb(), "q1", "name = input('your name? ')"), "error", 10)
+    add("os_exit_in_q3.ipynb", with_answers(q3="import os\nos._exit(1)"))
+    add("sys_exit_0.ipynb", insert_after(master_nb(), "q2", "import sys\nsys.exit(0)"))
+    add("asks_input.ipynb", insert_after(master_nb(), "q1", "name = input('your name? ')"))
     add("warnings_on_stderr.ipynb", insert_after(master_nb(), "q1", (
         "import sys, warnings\nwarnings.warn('this API is deprecated', DeprecationWarning)\n"
-        "warnings.warn('careful', UserWarning)\nprint('noise on stderr', file=sys.stderr)")), "ok", 10)
-    add("output_flood.ipynb", insert_after(master_nb(), "q1", "for i in range(100_000):\n    print('x' * 200)"), "ok", 10)
+        "warnings.warn('careful', UserWarning)\nprint('noise on stderr', file=sys.stderr)")))
+    add("output_flood.ipynb", insert_after(master_nb(), "q1", "for i in range(100_000):\n    print('x' * 200)"))
     add("infinite_loop_ignoring_sigint.ipynb", insert_after(master_nb(), "q2", (
-        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")), "timeout", 5)
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")))
     add("function_never_returns.ipynb", with_answers(q3=(
-        "import signal\ndef normalize(v):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass")), "ok", 7)
+        "import signal\ndef normalize(v):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass")))
     # 3 GB touched, so resident: the watchdog stops it at the batch's 1500M; q1 and q2 were exported before
-    add("memory_hog.ipynb", insert_after(master_nb(), "q2", "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * len(hog[::4096])"),
-        "crashed", 5)
+    add("memory_hog.ipynb", insert_after(master_nb(), "q2", "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * len(hog[::4096])"))
     if not BWRAP_WORKS:  # unsandboxed, such writes succeed: that is what the sandbox is for
         return cases
     writes = "\n".join(f"try:\n    open({str(p)!r}, 'w').write('pwned')\nexcept OSError:\n    pass" for p in sentinels.values())
-    add("writes_outside_workdir.ipynb", insert_after(master_nb(), "q1", writes), "ok", 10)
+    add("writes_outside_workdir.ipynb", insert_after(master_nb(), "q1", writes))
+    assert cases.keys() == CASES.keys(), f"cases built and cases in the table differ: {cases.keys() ^ CASES.keys()}"
     return cases
 
 
@@ -179,15 +213,8 @@ def corpus_run(tmp_path_factory):
             path.unlink()
 
 
-def _case_names():
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        return sorted(build_corpus(Path(tmp), {"x": Path(tmp) / "x"}))
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _case_names())
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_corpus_case(corpus_run, name):
     status, score = corpus_run["cases"][name]
     row = corpus_run["rows"][name]
@@ -197,7 +224,7 @@ def test_corpus_case(corpus_run, name):
 
 @pytest.mark.slow
 def test_batch_completed_and_nothing_outside_changed(corpus_run):
-    assert set(corpus_run["rows"]) == set(corpus_run["cases"])
+    assert set(corpus_run["rows"]) == set(corpus_run["cases"]) == set(CASES)
     assert corpus_run["before"] == corpus_run["after"], "a submission or the master changed"
     if BWRAP_WORKS:
         leaked = [str(p) for p in corpus_run["sentinels"].values() if p.exists()]
@@ -246,6 +273,7 @@ def test_grader_cannot_run_exit_code(tmp_path):
     assert done.returncode == 2 and "matches 0 masters" in done.stderr
 
 
+@pytest.mark.slow
 def test_force_regrades_and_progress(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()

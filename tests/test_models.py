@@ -61,6 +61,7 @@ def test_saved_model_is_not_reused_across_modes_or_splits(saved, smoke, source, 
     assert model.count_params() == 93_322
 
 
+@pytest.mark.slow
 def test_missing_or_unnoted_file_retrains_and_says_why(tmp_path):
     _, origin = models.load_or_train_mnist_cnn(tiny_digits(), smoke=True, epochs=1, path=tmp_path / "mnist_cnn.keras")
     assert not origin.loaded and "run chapter 03 there first" in str(origin)

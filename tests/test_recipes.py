@@ -103,6 +103,7 @@ print("RESULT " + json.dumps(out))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_one_tiny_epoch_under_each_backend(backend):
     if importlib.util.find_spec(BACKENDS[backend]) is None:

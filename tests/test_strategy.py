@@ -15,7 +15,6 @@ import pytest
 
 from course_utils import env
 
-pytestmark = pytest.mark.slow
 
 _MIRRORED_SCRIPT = textwrap.dedent("""
     import json, os
@@ -45,6 +44,7 @@ _MIRRORED_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus():
     environment = dict(os.environ, CUDA_VISIBLE_DEVICES="-1")
     done = subprocess.run([sys.executable, "-c", _MIRRORED_SCRIPT], capture_output=True, text=True,
@@ -60,6 +60,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
     assert math.isfinite(result["loss"]), f"loss not finite: {result['loss']}"
 
 
+@pytest.mark.slow
 def test_cpu_default_strategy():
     choice = env.choose_strategy(env.Accelerator("cpu", 1))
     import tensorflow as tf
@@ -71,6 +72,7 @@ def test_cpu_default_strategy():
     assert "CPU" in choice.name and choice.reason
 
 
+@pytest.mark.slow
 def test_prefer_multi_cpu_without_split_falls_back_to_default():
     import tensorflow as tf
 
