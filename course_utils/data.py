@@ -24,21 +24,19 @@ import hashlib
 import io
 import os
 import pickle
-import socket
 import sys
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from .validation import check_int
 
-SOURCES = ("cache", "download", "bundled", "synthetic")
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
 OFFLINE_ENV_VAR = "COURSE_OFFLINE"
 DEFAULT_TIMEOUT_S = 20.0
@@ -252,7 +250,7 @@ def download(spec: DatasetSpec, timeout: float = DEFAULT_TIMEOUT_S, opener: Open
                                 f"expected {spec.size_bytes:,})")
             os.replace(tmp_path, target)
             return target
-        except (OSError, urllib.error.URLError, socket.timeout, DataError, ValueError) as err:
+        except (TimeoutError, OSError, urllib.error.URLError, DataError, ValueError) as err:
             failures.append(f"{url}: {err}")
         finally:
             if tmp_path.exists():

@@ -16,7 +16,7 @@ measures it.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,15 +26,18 @@ from .validation import check_int
 def class_logit_fn(model, class_index: int) -> Callable:
     """Score function: the pre-softmax logit of ``class_index`` of a Keras classifier.
 
-    Works for a model whose last layer is a ``Dense`` with softmax activation (as
-    :func:`course_utils.models.build_mnist_cnn`): the logit is that layer's kernel and bias
-    applied to its input. Other models: the last layer's output is used as it is.
+    The model's last layer must be a ``Dense`` layer (as in :func:`course_utils.models.build_mnist_cnn`,
+    softmax or not): the logit is that layer's kernel and bias applied to its input, so the
+    softmax is skipped. Any other last layer is refused with a ``ValueError``.
 
     Taught in: notebooks/08_trust_fairness_privacy.ipynb
     """
     import keras
 
     last = model.layers[-1]
+    if not (hasattr(last, "kernel") and hasattr(last, "units")):
+        raise ValueError(f"class_logit_fn needs a model whose last layer is Dense; {model.name}'s last layer is "
+                         f"{type(last).__name__}. Pass your own score function (batch -> one score per example)")
     if not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < last.units:
         raise ValueError(f"class_index must be an integer in 0..{last.units - 1}, got {class_index!r}")
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
@@ -44,14 +47,6 @@ def class_logit_fn(model, class_index: int) -> Callable:
         h = features(x, training=False)
         logits = keras.ops.matmul(h, last.kernel) + last.bias
         return logits[:, int(class_index)]
-
-    return score
-
-
-def class_probability_fn(model, class_index: int) -> Callable:
-    """Score function: the softmax probability of ``class_index`` (saturates; for comparison)."""
-    def score(x):
-        return model(x, training=False)[:, int(class_index)]
 
     return score
 

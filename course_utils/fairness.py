@@ -17,7 +17,7 @@ group; differential privacy bounds what one person changes, not every harm.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -16,7 +16,7 @@ and group comparisons; plain matplotlib the rest, where it is clearer.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -102,7 +102,7 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: 
     if not present:
         raise ValueError(f"none of metrics={list(metrics)} in history; recorded: {sorted(logs)}")
     fig, axes = plt.subplots(1, len(present), figsize=(4.5 * len(present), 3.2), squeeze=False)
-    for ax, metric in zip(axes[0], present):
+    for ax, metric in zip(axes[0], present, strict=False):
         epochs = np.arange(1, len(logs[metric]) + 1)
         ax.plot(epochs, logs[metric], marker="o", label=f"training {metric}")
         if f"val_{metric}" in logs:

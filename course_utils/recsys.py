@@ -27,8 +27,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd

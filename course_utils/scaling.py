@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._loglinear import decimal_year, fit_log10_line  # noqa: F401 - decimal_year is part of this API
 from .paths import data_file
 
 NOTABLE_MODELS_FILE = "notable_models.csv"
@@ -47,22 +48,6 @@ __all__ = [
     "PriceQuote",
     "median_gpu_price",
 ]
-
-
-def decimal_year(dates) -> np.ndarray:
-    """Dates as fractional years, e.g. 2020-07-02 -> about 2020.5.
-
-    >>> decimal_year(["2020-01-01", "2021-01-01"]).tolist()
-    [2020.0, 2021.0]
-    """
-    stamps = pd.to_datetime(pd.Series(dates), errors="coerce")
-    if stamps.isna().any():
-        bad = list(pd.Series(dates)[stamps.isna()].head(3))
-        raise ValueError(f"dates must be parseable dates (YYYY-MM-DD); could not parse {bad!r}")
-    start = pd.to_datetime(stamps.dt.year.astype(str) + "-01-01")
-    end = pd.to_datetime((stamps.dt.year + 1).astype(str) + "-01-01")
-    fraction = (stamps - start) / (end - start)
-    return (stamps.dt.year + fraction).to_numpy(dtype=float)
 
 
 def load_notable_models(path=None) -> pd.DataFrame:
@@ -131,8 +116,6 @@ def fit_log_growth(years, values, confidence: float = 0.95) -> GrowthFit:
     >>> 1.9 < fit.factor_per_year < 2.1
     True
     """
-    from scipy import stats
-
     years = np.asarray(years, dtype=float).ravel()
     values = np.asarray(values, dtype=float).ravel()
     if years.shape != values.shape:
@@ -148,29 +131,19 @@ def fit_log_growth(years, values, confidence: float = 0.95) -> GrowthFit:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
 
-    logs = np.log10(values)
-    n = years.size
-    x_mean = years.mean()
-    sxx = np.sum((years - x_mean) ** 2)
-    slope = float(np.sum((years - x_mean) * (logs - logs.mean())) / sxx)
-    intercept = float(logs.mean() - slope * x_mean)
-    residuals = logs - (intercept + slope * years)
-    ss_res = float(np.sum(residuals**2))
-    ss_tot = float(np.sum((logs - logs.mean()) ** 2))
-    standard_error = math.sqrt(ss_res / (n - 2) / sxx)
-    t_quantile = float(stats.t.ppf(0.5 + confidence / 2, df=n - 2))
-    low, high = slope - t_quantile * standard_error, slope + t_quantile * standard_error
+    line = fit_log10_line(years, values, confidence)
+    slope = line.slope
     doubling = math.log10(2) / slope if slope > 0 else math.inf
     return GrowthFit(
         slope_log10_per_year=slope,
-        intercept_log10=intercept,
-        slope_standard_error=standard_error,
+        intercept_log10=line.intercept,
+        slope_standard_error=line.slope_se,
         factor_per_year=10.0**slope,
-        factor_ci=(10.0**low, 10.0**high),
+        factor_ci=(10.0**line.slope_low, 10.0**line.slope_high),
         confidence=confidence,
         doubling_time_years=doubling,
-        r_squared=1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
-        n=n,
+        r_squared=line.r_squared,
+        n=line.n,
     )
 
 

@@ -28,7 +28,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 LECTURE = "notebooks/01_big_models_scale.ipynb"
 EXERCISE = "exercises/01_big_models_scale.ipynb"

@@ -348,8 +348,8 @@ def test_at_breakeven_utilisation_owning_costs_the_rental_price(purchase, rental
        prefs=st.lists(st.floats(0.0, 1e8), min_size=1, max_size=4))
 def test_waterfall_pays_out_exactly_the_exit_value(exit_value, weights, prefs):
     names = [f"h{i}" for i in range(len(weights))]
-    ownership = _normalise(dict(zip(names, weights)))
-    preferences = dict(zip(names[1:], prefs))  # h0 is always common
+    ownership = _normalise(dict(zip(names, weights, strict=False)))
+    preferences = dict(zip(names[1:], prefs, strict=False))  # h0 is always common
     result = exit_waterfall(exit_value, ownership, preferences)
     assert result["payout"].sum() == pytest.approx(exit_value, rel=1e-9, abs=1e-6)
     assert (result["payout"] >= -1e-9).all()

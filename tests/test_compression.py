@@ -94,7 +94,7 @@ def test_thread_safe_calls(model_and_data, converted):
     expected = [tfl(x[i:i + 1 + i % 4]) for i in range(40)]
     with ThreadPoolExecutor(max_workers=6) as pool:
         got = list(pool.map(lambda i: tfl(x[i:i + 1 + i % 4]), range(40)))
-    for a, b in zip(expected, got):
+    for a, b in zip(expected, got, strict=False):
         np.testing.assert_array_equal(a, b)
 
 

@@ -192,7 +192,7 @@ def test_cifar_offline_is_synthetic_and_labelled(cache):
 def test_synthetic_cifar_is_seeded_and_learnable():
     a = data.synthetic_cifar10(600, 200, seed=5)
     b = data.synthetic_cifar10(600, 200, seed=5)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
     assert not np.array_equal(a[0], data.synthetic_cifar10(600, 200, seed=6)[0])
     # a linear model on raw pixels beats chance clearly: the classes carry signal
     from sklearn.linear_model import LogisticRegression

@@ -4,9 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils.fairness import (apply_group_thresholds, demographic_parity_difference,
-                                   equalized_odds_difference, equivalence_class_sizes, group_metrics,
-                                   k_anonymity, laplace_mechanism, threshold_for_rate)
+from course_utils.fairness import (
+    apply_group_thresholds,
+    demographic_parity_difference,
+    equalized_odds_difference,
+    equivalence_class_sizes,
+    group_metrics,
+    k_anonymity,
+    laplace_mechanism,
+    threshold_for_rate,
+)
 
 # group a: y = 1 1 0 0, pred = 1 0 1 0 -> selection 0.5, TPR 0.5, FPR 0.5
 # group b: y = 1 1 1 0, pred = 1 1 1 1 -> selection 1.0, TPR 1.0, FPR 1.0

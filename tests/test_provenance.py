@@ -23,17 +23,24 @@ LEARNER_MODULES = ["env", "data", "paths", "results", "models", "training", "eva
 TAUGHT_IN = re.compile(r"Taught in: ((?:(?:notebooks|solutions)/\d\d_\w+\.ipynb)(?:, (?:notebooks|solutions)/\d\d_\w+\.ipynb)*)")
 
 
-def module_files() -> dict[str, Path]:
-    files = {name: PACKAGE / f"{name}.py" for name in LEARNER_MODULES}
-    files.update({f"business.{p.stem}": p for p in sorted((PACKAGE / "business").glob("*.py"))
-                  if not p.stem.startswith("_")})
+def module_files() -> list[tuple[str, Path]]:
+    """(the name notebooks import, file) of every learner module; a package's files under its own name."""
+    files = []
+    for name in LEARNER_MODULES:
+        package = PACKAGE / name
+        if package.is_dir():  # course_utils.serving: contract, server, client, ... re-exported by __init__
+            files += [(name, p) for p in sorted(package.glob("*.py")) if not p.stem.startswith("_")]
+        else:
+            files.append((name, PACKAGE / f"{name}.py"))
+    files += [(f"business.{p.stem}", p) for p in sorted((PACKAGE / "business").glob("*.py"))
+              if not p.stem.startswith("_")]
     return files
 
 
 def public_helpers() -> list[tuple[str, str, str]]:
     """(module, name, docstring) of every public top-level function and class of the learner modules."""
     helpers = []
-    for module, path in module_files().items():
+    for module, path in module_files():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
                 helpers.append((module, node.name, ast.get_docstring(node) or ""))

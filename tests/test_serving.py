@@ -501,3 +501,35 @@ def test_http_parser_errors_are_json_4xx(server, request_bytes, status, code):
         assert got_status == 405
         return
     assert (got_status, body["error"]["code"]) == (status, code), body
+
+
+def test_client_reads_a_non_json_error_answer_the_same_way_for_get_and_post():
+    """One request helper behind get_json and post_bytes: a 502 HTML page from a proxy is an error
+    answer with its status, never a JSONDecodeError (get_json raised one before the split)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Proxy(BaseHTTPRequestHandler):
+        def _answer(self):
+            body = b"<html>502 Bad Gateway</html>"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}/health"
+        expected = (502, {"error": {"status": 502, "message": "<html>502 Bad Gateway</html>"}})
+        assert serving.get_json(url) == expected
+        assert serving.post_bytes(url, b"{}") == expected
+    finally:
+        proxy.shutdown()
+        proxy.server_close()

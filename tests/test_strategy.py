@@ -15,7 +15,6 @@ import pytest
 
 from course_utils import env
 
-
 _MIRRORED_SCRIPT = textwrap.dedent("""
     import json, os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -2,57 +2,26 @@
 
 Every function validates its inputs and raises ``ValueError`` naming the argument, the value
 and the allowed range. Most accept NumPy arrays or pandas Series for sensitivity tables and
-Monte Carlo runs.
-"""
+Monte Carlo runs."""
 
-# market sizing, scenario scoring, adoption (chapter 11); risk, NPV, bubble, deflation (12); carbon (13);
-# the running example, its monthly plan and the capstone's go / no-go rule (11, 12, 14)
-from .carbon import emissions_kg, energy_kwh, inference_energy_kwh, pareto_front, relative_difference  # noqa: E402
-from .market import (  # noqa: E402
-    BassFit,
-    MarketSize,
-    bass_adoptions,
-    bass_cumulative,
-    bass_peak_time,
-    channel_economics,
-    check_market_order,
-    fit_bass,
-    tam_sam_som_bottom_up,
-    tam_sam_som_top_down,
-    weighted_scores,
+# compute, unit economics (chapter 09); funding (10); market sizing, scenario scoring, adoption (11);
+# risk, NPV, bubble, deflation (12); carbon (13); the running example, its monthly plan and the
+# capstone's go / no-go rule (11, 12, 14)
+from .carbon import (
+    emissions_kg,
+    energy_kwh,
+    inference_energy_kwh,
+    pareto_front,
+    relative_difference,
 )
-from .plan import (  # noqa: E402
-    DIGIT_READING,
-    DigitReadingBusiness,
-    FieldOutcomes,
-    PlanDecision,
-    PlanProjection,
-    field_outcomes,
-    go_no_go,
-    project_plan,
-)
-from .risk import (  # noqa: E402
-    RISK_CATEGORIES,
-    PriceDeflationFit,
-    fit_price_deflation,
-    npv,
-    probability_of_loss,
-    required_ai_revenue,
-    risk_level,
-    risk_score,
-    risks_without_owner,
-    score_risk_register,
-    simulate_npv,
-)
-
-from .compute import (  # noqa: F401
+from .compute import (
     compute_flops,
     gpu_hours,
     ownership_cost_per_gpu_hour,
     rent_vs_buy_breakeven_utilization,
     training_cost_usd,
 )
-from .funding import (  # noqa: F401
+from .funding import (
     PricedRound,
     RunwaySimulation,
     Safe,
@@ -66,7 +35,43 @@ from .funding import (  # noqa: F401
     safe_conversion_ownership,
     simulate_runway,
 )
-from .unit_economics import (  # noqa: F401
+from .market import (
+    BassFit,
+    MarketSize,
+    bass_adoptions,
+    bass_cumulative,
+    bass_peak_time,
+    channel_economics,
+    check_market_order,
+    fit_bass,
+    tam_sam_som_bottom_up,
+    tam_sam_som_top_down,
+    weighted_scores,
+)
+from .plan import (
+    DIGIT_READING,
+    DigitReadingBusiness,
+    FieldOutcomes,
+    PlanDecision,
+    PlanProjection,
+    field_outcomes,
+    go_no_go,
+    project_plan,
+)
+from .risk import (
+    RISK_CATEGORIES,
+    PriceDeflationFit,
+    fit_price_deflation,
+    npv,
+    probability_of_loss,
+    required_ai_revenue,
+    risk_level,
+    risk_score,
+    risks_without_owner,
+    score_risk_register,
+    simulate_npv,
+)
+from .unit_economics import (
     break_even_units,
     cac_payback_months,
     cost_per_million_tokens,
@@ -82,3 +87,72 @@ from .unit_economics import (  # noqa: F401
     token_revenue_usd,
     tornado_table,
 )
+
+__all__ = [
+    "BassFit",
+    "DIGIT_READING",
+    "DigitReadingBusiness",
+    "FieldOutcomes",
+    "MarketSize",
+    "PlanDecision",
+    "PlanProjection",
+    "PriceDeflationFit",
+    "PricedRound",
+    "RISK_CATEGORIES",
+    "RunwaySimulation",
+    "Safe",
+    "apply_round",
+    "bass_adoptions",
+    "bass_cumulative",
+    "bass_peak_time",
+    "break_even_units",
+    "cac_payback_months",
+    "cancel_unissued_options",
+    "cap_table_over_rounds",
+    "channel_economics",
+    "check_market_order",
+    "compute_flops",
+    "cost_per_million_tokens",
+    "cost_per_request",
+    "cost_profit_margin",
+    "emissions_kg",
+    "energy_kwh",
+    "exit_waterfall",
+    "field_outcomes",
+    "fit_bass",
+    "fit_price_deflation",
+    "go_no_go",
+    "gpu_hours",
+    "gross_margin",
+    "inference_cost_per_request",
+    "inference_energy_kwh",
+    "loan_monthly_payment",
+    "ltv",
+    "npv",
+    "ownership_cost_per_gpu_hour",
+    "pareto_front",
+    "plot_tornado",
+    "post_money_ownership",
+    "pricing_model_comparison",
+    "probability_of_loss",
+    "project_plan",
+    "prompt_answer_cost_per_request",
+    "relative_difference",
+    "rent_vs_buy_breakeven_utilization",
+    "required_ai_revenue",
+    "risk_level",
+    "risk_score",
+    "risks_without_owner",
+    "runway_months",
+    "safe_conversion_ownership",
+    "score_risk_register",
+    "serving_cost_usd",
+    "simulate_npv",
+    "simulate_runway",
+    "tam_sam_som_bottom_up",
+    "tam_sam_som_top_down",
+    "token_revenue_usd",
+    "tornado_table",
+    "training_cost_usd",
+    "weighted_scores",
+]

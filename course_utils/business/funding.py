@@ -12,12 +12,13 @@ Bad input raises ``ValueError`` naming the argument, the value and the allowed r
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ._simulate import growth_factor_paths
 from ._validate import check_fraction, check_int, check_nonnegative, check_ownership, check_positive, check_range
 
 __all__ = [
@@ -307,8 +308,7 @@ def simulate_runway(cash, monthly_costs, monthly_revenue, revenue_growth_mean, r
     check_int("months", months, low=1)
     check_int("n_paths", n_paths, low=1)
     rng = np.random.default_rng(seed)
-    growth = np.maximum(rng.normal(growth_mean, growth_sd, size=(n_paths, months)), -1.0)
-    revenue = monthly_revenue * np.cumprod(1.0 + growth, axis=1)
+    revenue = monthly_revenue * growth_factor_paths(rng, growth_mean, growth_sd, n_paths, months)
     costs = monthly_costs * (1.0 + cost_growth) ** np.arange(1, months + 1) + cost_of_revenue_share * revenue
     profit = revenue - costs
     cash_paths = np.empty((n_paths, months + 1))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._loglinear import decimal_year, fit_log10_line
+from ._simulate import growth_factor_paths
 from ._validate import check_fraction, check_int, check_nonnegative, check_positive, check_range
 
 __all__ = [
@@ -188,8 +190,8 @@ def simulate_npv(
     gross_margin = check_range("gross_margin", gross_margin, -1.0, 1.0)
     annual_fixed_costs = check_nonnegative("annual_fixed_costs", annual_fixed_costs)
     rng = np.random.default_rng(seed)
-    growth = np.maximum(rng.normal(growth_mean, growth_sd, size=(n_simulations, years - 1)), -1.0)
-    revenue = first_year_revenue * np.concatenate([np.ones((n_simulations, 1)), np.cumprod(1 + growth, axis=1)], axis=1)
+    factors = growth_factor_paths(rng, growth_mean, growth_sd, n_simulations, years - 1)
+    revenue = first_year_revenue * np.concatenate([np.ones((n_simulations, 1)), factors], axis=1)
     flows = np.concatenate([np.full((n_simulations, 1), -initial_investment), revenue * gross_margin - annual_fixed_costs], axis=1)
     if terminal_growth is not None:
         rate = check_range("discount_rate", discount_rate, -1.0, 1.0, low_inclusive=False)
@@ -273,7 +275,8 @@ class PriceDeflationFit:
 
 
 def _years_since(dates, start):
-    return np.asarray((pd.DatetimeIndex(np.atleast_1d(dates)) - start).days, dtype=float) / 365.25
+    """Years from ``start`` on the calendar chapter 01's growth fits use (each calendar year counts 1)."""
+    return decimal_year(pd.DatetimeIndex(np.atleast_1d(dates))) - decimal_year([start])[0]
 
 
 def fit_price_deflation(dates, prices, confidence=0.95) -> PriceDeflationFit:
@@ -289,8 +292,6 @@ def fit_price_deflation(dates, prices, confidence=0.95) -> PriceDeflationFit:
     >>> round(fit.factor_per_year, 1)
     10.0
     """
-    from scipy import stats
-
     try:
         when = pd.to_datetime(pd.Series(list(dates) if not isinstance(dates, pd.Series) else dates.to_list()))
     except (TypeError, ValueError) as err:
@@ -305,14 +306,10 @@ def fit_price_deflation(dates, prices, confidence=0.95) -> PriceDeflationFit:
         raise ValueError(f"dates hold {when.nunique()} distinct dates; a rate with an interval needs at least 3")
     start = when.min()
     years = _years_since(when, start)
-    logs = np.log10(values)
-    result = stats.linregress(years, logs)
-    n = values.size
-    t_crit = float(stats.t.ppf(0.5 + level / 2, df=n - 2))
-    slope_low, slope_high = result.slope - t_crit * result.stderr, result.slope + t_crit * result.stderr
+    line = fit_log10_line(years, values, level)
     return PriceDeflationFit(
-        slope=float(result.slope), intercept=float(result.intercept), slope_se=float(result.stderr),
-        factor_per_year=float(10 ** -result.slope),
-        factor_low=float(10 ** -slope_high), factor_high=float(10 ** -slope_low),
-        confidence=level, n_points=int(n), start=start, r_squared=float(result.rvalue**2),
+        slope=line.slope, intercept=line.intercept, slope_se=line.slope_se,
+        factor_per_year=float(10 ** -line.slope),
+        factor_low=float(10 ** -line.slope_high), factor_high=float(10 ** -line.slope_low),
+        confidence=level, n_points=line.n, start=start, r_squared=line.r_squared,
     )

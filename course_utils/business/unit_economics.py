@@ -11,7 +11,7 @@ Bad input raises ``ValueError`` naming the argument, the value and the allowed r
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd

@@ -31,7 +31,7 @@ def same_value(a, b) -> bool:
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return list(a) == list(b) and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, float):
@@ -50,7 +50,7 @@ def check_no_mutation(function, *args, **kwargs):
     else:
         value = function(*args, **kwargs)
         after_args, after_kwargs = args, kwargs
-    changed = [f"argument {i + 1} ({type(a).__name__})" for i, (a, b) in enumerate(zip(before_args, after_args))
+    changed = [f"argument {i + 1} ({type(a).__name__})" for i, (a, b) in enumerate(zip(before_args, after_args, strict=False))
                if not same_value(a, b)]
     changed += [f"argument {k}= ({type(v).__name__})" for k, v in before_kwargs.items()
                 if not same_value(v, after_kwargs.get(k))]

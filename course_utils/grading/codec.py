@@ -103,7 +103,7 @@ def decode(tree: dict):
     if tag == "tuple":
         return tuple(decode(item) for item in tree["v"])
     if tag == "dict":
-        return {decode(k): decode(v) for k, v in zip(tree["k"], tree["v"])}
+        return {decode(k): decode(v) for k, v in zip(tree["k"], tree["v"], strict=False)}
     if tag in ("nd", "np"):
         import numpy
 

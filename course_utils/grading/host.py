@@ -56,7 +56,7 @@ def main(job_path: str) -> int:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the student's prints must not mix with replies
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # nor may input() eat the requests
     sys.stdout = open(1, "w", closefd=False)
-    sys.stdin = open(0, "r", closefd=False)
+    sys.stdin = open(0, closefd=False)
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
     namespace: dict = {"__name__": "__main__"}
@@ -68,10 +68,9 @@ def main(job_path: str) -> int:
             pass
     for source in job["prelude"]:
         _run(definitions_only(source), namespace)
-    problems = {}
-    for name, source in job["cells"].items():
+    for source in job["cells"].values():
         if _run(strip_magics(source), namespace) is not None:
-            problems[name] = _run(definitions_only(source), namespace)
+            _run(definitions_only(source), namespace)  # the cell failed: keep at least its definitions
     reply.write(json.dumps({"ready": sorted(n for n in job["cells"] if callable(namespace.get(n)))}) + "\n")
     for line in requests:
         request = json.loads(line)

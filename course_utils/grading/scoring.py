@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from ..authoring import markers
-from . import sandbox as sb
 from . import config
+from . import sandbox as sb
 from .config import Settings, _read_regular, sandbox_env
 from .execute import _Drain
 

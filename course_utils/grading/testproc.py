@@ -89,7 +89,7 @@ class Host:
             self.process.stdin.flush()
         except OSError:
             self.close()
-            raise RuntimeError(f"{name}: the student's process died")
+            raise RuntimeError(f"{name}: the student's process died") from None
         line = self._read(self.job["call_timeout"])
         if line is None:
             watchdog = self.process.memory_watchdog
