@@ -267,6 +267,7 @@ def test_rerun_skips_graded_and_cli_exit_code(corpus_run, tmp_path):
     assert "already graded" in (out / "grade.log").read_text()
 
 
+@pytest.mark.slow
 def test_grader_cannot_run_exit_code(tmp_path):
     done = subprocess.run([sys.executable, "-m", "course_utils.tools.cli", "grade", "77", str(tmp_path), "--out", str(tmp_path / "o"),
                            "--solutions", str(TOY_ROOT / "solutions")], capture_output=True, text=True, timeout=120)
@@ -360,6 +361,7 @@ def test_memory_limit_is_not_an_address_space_cap():
     assert 0 < process.memory_watchdog.peak < sandbox.parse_size("256M")
 
 
+@pytest.mark.slow
 def test_function_answer_over_the_limit_fails_its_call_with_memory_error(tmp_path):
     """A student's function that passes the limit when a test calls it: that call fails, naming the limit."""
     from course_utils.grading import testproc
@@ -410,6 +412,7 @@ def test_no_bubblewrap_refuses_to_grade(tmp_path, monkeypatch, choice):
     assert not (tmp_path / "out" / "gradebook.csv").exists()
 
 
+@pytest.mark.slow
 def test_cli_without_bubblewrap_on_path_exits_2(tmp_path):
     (tmp_path / "subs").mkdir()
     empty_path = tmp_path / "bin"
