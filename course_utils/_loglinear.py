@@ -1,7 +1,8 @@
 """The one log-linear fit of the package: least squares of log10(value) on time in years, with a
 t interval on the slope. Chapter 01's growth rates (:func:`course_utils.scaling.fit_log_growth`)
-and chapter 12's price deflation (:func:`course_utils.business.fit_price_deflation`) both use it,
-on the same calendar (:func:`decimal_year`)."""
+and chapter 12's price deflation (:func:`course_utils.business.fit_price_deflation`) both use it;
+each chooses its time axis (chapter 01 :func:`decimal_year`, chapter 12 days / 365.25, which its
+exercise's hidden test uses too)."""
 
 from __future__ import annotations
 
