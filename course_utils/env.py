@@ -70,17 +70,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 #: Lines TensorFlow's C++ libraries write to stderr while they load, on every CPU-only machine.
 #: TensorFlow 2.21 logs them from static initialisers, before it reads ``TF_CPP_MIN_LOG_LEVEL``,
 #: so the variable cannot hide them; they reach the notebook because ipykernel forwards fd 2.
+# TensorFlow's native log prefix: absl's "I0000 00:00:..." (TF 2.21) or the older
+# "2026-11-30 22:30:57.019802: I " (TF 2.20, Colab's version).
+_TF_LOG = r"^(?:{levels}\d{{4}} |\d{{4}}-\d{{2}}-\d{{2}} [\d:.]+: (?:{levels}) )"
 TF_STARTUP_NOISE = (
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
-    re.compile(r"^[IW]\d{4} .*\] oneDNN custom operations are on\."),
-    re.compile(r"^[IW]\d{4} .*cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"),
+    re.compile(_TF_LOG.format(levels="[IW]") + r".*\] oneDNN custom operations are on\."),
+    re.compile(_TF_LOG.format(levels="[IW]") + r".*cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"),
     re.compile(r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$"),
 )
 #: Lines that say "no CUDA GPU here": noise on a machine without one, a real problem on a machine
 #: with one (so they are kept there, see :func:`nvidia_gpu_present`).
 TF_NO_GPU_NOISE = (
-    re.compile(r"^[IW]\d{4} .*\] Could not find cuda drivers on your machine, GPU will not be used\.$"),
-    re.compile(r"^E\d{4} .*\] failed call to cuInit: "),
+    re.compile(_TF_LOG.format(levels="[IW]") + r".*\] Could not find cuda drivers on your machine, GPU will not be used\.$"),
+    re.compile(_TF_LOG.format(levels="E") + r".*\] failed call to cuInit: "),
 )
 
 _stderr_lock = threading.Lock()

@@ -31,6 +31,15 @@ NO_GPU_SAMPLES = [
     "E0000 00:00:1796071835.596993   10012 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA "
     "error: Failed call to cuInit: UNKNOWN ERROR (303)",
 ]
+# The same lines as TF 2.20 (Colab's version) prints them, with a date-time prefix.
+NO_GPU_SAMPLES += [
+    "2026-11-30 22:30:57.019802: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] "
+    "failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+    "2026-11-30 22:30:50.118352: I external/local_xla/xla/tsl/cuda/cudart_stub.cc:32] Could not find cuda "
+    "drivers on your machine, GPU will not be used.",
+]
+NOISE_SAMPLES += ["2026-11-30 22:30:50.113512: I tensorflow/core/util/port.cc:153] oneDNN custom operations "
+                  "are on. You may see slightly different numerical results."]
 # Fragments to look for in real output (timestamps and line numbers vary).
 NOISE_FRAGMENTS = ["absl::InitializeLog", "oneDNN custom operations are on", "cpu_feature_guard",
                    "Could not find cuda drivers", "failed call to cuInit"]
@@ -39,6 +48,7 @@ NOISE_FRAGMENTS = ["absl::InitializeLog", "oneDNN custom operations are on", "cp
 def test_noise_lines_are_dropped_and_other_lines_kept():
     patterns = env.TF_STARTUP_NOISE + env.TF_NO_GPU_NOISE
     real = ["E0000 00:00:1.0 1 some_op.cc:12] Out of memory while allocating 4 GB",
+            "2026-11-30 22:30:50.1: E some_op.cc:12] a real TF 2.20 error",
             "Traceback (most recent call last):", "UserWarning: something the student should see"]
     text = "\n".join(NOISE_SAMPLES + NO_GPU_SAMPLES[:1] + real[:1] + NO_GPU_SAMPLES[1:] + real[1:]) + "\n"
     assert env.drop_noise_lines(text, patterns) == "\n".join(real) + "\n"
